@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IInferenceLedger} from "./interfaces/IInferenceLedger.sol";
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {PolicyBounds} from "./libraries/PolicyBounds.sol";
+
+/// @title StakeManager
+/// @notice The protocol's vault: provider stakes, dispute bonds and credits in one ERC-20.
+/// @dev Supports plain ERC-20 tokens; fee-on-transfer and rebasing tokens break the accounting and are
+/// not supported. Every change of a provider's active stake is mirrored into the ledger's admission
+/// cache in the same transaction.
+contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice Dispute contracts: lock, slash, and hold bonds.
+    bytes32 public constant DISPUTE_ROLE = keccak256("verity.role.dispute");
+
+    uint256 private constant _BPS = 10_000;
+
+    /// @inheritdoc IStakeManager
+    IERC20 public immutable token;
+    /// @notice The ledger whose admission cache this contract writes.
+    IInferenceLedger public immutable ledger;
+    /// @inheritdoc IStakeManager
+    uint256 public immutable unbondingDelay;
+
+    /// @inheritdoc IStakeManager
+    address public treasury;
+    /// @inheritdoc IStakeManager
+    uint16 public challengerShareBps;
+
+    /// @notice Sum of all active stakes.
+    uint256 public totalActive;
+    /// @notice Sum of all unbonding stakes.
+    uint256 public totalUnbonding;
+    /// @notice Sum of all bonds held for open disputes.
+    uint256 public totalBonds;
+    /// @notice Sum of all unclaimed credits.
+    uint256 public totalCredits;
+
+    mapping(address provider => Stake) private _stakes;
+    mapping(address account => uint256) private _credits;
+
+    /// @param token_ The staking token.
+    /// @param ledger_ The inference ledger; it must bind this contract with `bindSources`.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (use a timelock in production).
+    /// @param treasury_ Credited with the non-challenger part of slashes.
+    /// @param challengerShareBps_ The challenger's share of slashes, in basis points.
+    /// @param unbondingDelay_ Must exceed the longest challenge window plus the longest dispute.
+    constructor(
+        IERC20 token_,
+        IInferenceLedger ledger_,
+        address admin,
+        address treasury_,
+        uint16 challengerShareBps_,
+        uint256 unbondingDelay_
+    ) {
+        if (address(token_) == address(0) || address(ledger_) == address(0) || admin == address(0)) {
+            revert StakeManagerZeroAddress();
+        }
+        // INVARIANT: stake cannot leave before every commitment it backed can still be punished.
+        if (unbondingDelay_ <= PolicyBounds.MIN_UNBONDING_DELAY) {
+            revert StakeManagerUnbondingDelayTooShort(unbondingDelay_, PolicyBounds.MIN_UNBONDING_DELAY);
+        }
+        token = token_;
+        ledger = ledger_;
+        unbondingDelay = unbondingDelay_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setTreasury(treasury_);
+        _setChallengerShareBps(challengerShareBps_);
+    }
+
+    // ------------------------------------------------------------------ providers
+
+    /// @inheritdoc IStakeManager
+    function deposit(uint256 amount) external nonReentrant {
+        if (amount == 0) revert StakeManagerZeroAmount();
+        Stake storage stake = _stakes[msg.sender];
+        uint256 active = stake.active + amount;
+        if (active > type(uint96).max) revert StakeManagerAmountTooLarge(amount);
+        stake.active = uint96(active);
+        totalActive += amount;
+        emit StakeDeposited(msg.sender, amount, active);
+        ledger.syncProviderStake(msg.sender, uint96(active));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function requestUnbond(uint256 amount) external {
+        if (amount == 0) revert StakeManagerZeroAmount();
+        Stake storage stake = _stakes[msg.sender];
+        uint256 active = stake.active;
+        if (amount > active) revert StakeManagerInsufficientStake(amount, active);
+        uint40 readyAt = (block.timestamp + unbondingDelay).toUint40();
+        stake.active = uint96(active - amount);
+        stake.unbonding += uint96(amount);
+        stake.unbondingReadyAt = readyAt;
+        totalActive -= amount;
+        totalUnbonding += amount;
+        emit UnbondingRequested(msg.sender, amount, stake.unbonding, readyAt);
+        ledger.syncProviderStake(msg.sender, uint96(active - amount));
+    }
+
+    /// @inheritdoc IStakeManager
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        Stake storage stake = _stakes[msg.sender];
+        amount = stake.unbonding;
+        if (amount == 0) revert StakeManagerNothingUnbonding(msg.sender);
+        if (block.timestamp < stake.unbondingReadyAt) {
+            revert StakeManagerStillUnbonding(msg.sender, stake.unbondingReadyAt);
+        }
+        // INVARIANT: no stake leaves while a dispute that could slash it is unresolved.
+        if (stake.openDisputes != 0) revert StakeManagerOpenDisputes(msg.sender, stake.openDisputes);
+        stake.unbonding = 0;
+        stake.unbondingReadyAt = 0;
+        totalUnbonding -= amount;
+        emit StakeWithdrawn(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function claim() external nonReentrant returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert StakeManagerNoCredit(msg.sender);
+        _credits[msg.sender] = 0;
+        totalCredits -= amount;
+        emit CreditClaimed(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ disputes
+
+    /// @inheritdoc IStakeManager
+    function lockStake(address provider) external onlyRole(DISPUTE_ROLE) {
+        Stake storage stake = _stakes[provider];
+        uint24 open = stake.openDisputes + 1;
+        stake.openDisputes = open;
+        emit StakeLocked(provider, open);
+    }
+
+    /// @inheritdoc IStakeManager
+    function unlockStake(address provider) external onlyRole(DISPUTE_ROLE) {
+        Stake storage stake = _stakes[provider];
+        uint24 open = stake.openDisputes;
+        if (open == 0) revert StakeManagerNoLockedDispute(provider);
+        stake.openDisputes = open - 1;
+        emit StakeUnlocked(provider, open - 1);
+    }
+
+    /// @inheritdoc IStakeManager
+    function slash(
+        address provider,
+        uint256 amount,
+        address challenger,
+        uint16 challengerShareBps_
+    ) external onlyRole(DISPUTE_ROLE) returns (uint256 slashed) {
+        if (challenger == address(0)) revert StakeManagerZeroAddress();
+        if (challengerShareBps_ > _BPS) revert StakeManagerInvalidShare(challengerShareBps_);
+        Stake storage stake = _stakes[provider];
+        uint256 active = stake.active;
+        uint256 unbonding = stake.unbonding;
+        uint256 fromActive = amount < active ? amount : active;
+        uint256 rest = amount - fromActive;
+        uint256 fromUnbonding = rest < unbonding ? rest : unbonding;
+        slashed = fromActive + fromUnbonding;
+        if (slashed == 0) return 0;
+
+        stake.active = uint96(active - fromActive);
+        stake.unbonding = uint96(unbonding - fromUnbonding);
+        totalActive -= fromActive;
+        totalUnbonding -= fromUnbonding;
+
+        uint256 toChallenger = (slashed * challengerShareBps_) / _BPS;
+        _credit(challenger, toChallenger);
+        _credit(treasury, slashed - toChallenger);
+        emit StakeSlashed(provider, challenger, slashed, toChallenger);
+        if (fromActive != 0) ledger.syncProviderStake(provider, uint96(active - fromActive));
+    }
+
+    /// @inheritdoc IStakeManager
+    function postBond(address payer, uint256 amount) external onlyRole(DISPUTE_ROLE) nonReentrant {
+        if (amount == 0) revert StakeManagerZeroAmount();
+        totalBonds += amount;
+        emit BondPosted(payer, amount);
+        token.safeTransferFrom(payer, address(this), amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function releaseBond(address to, uint256 amount) external onlyRole(DISPUTE_ROLE) {
+        if (amount > totalBonds) revert StakeManagerInsufficientBonds(amount, totalBonds);
+        totalBonds -= amount;
+        emit BondReleased(to, amount);
+        _credit(to, amount);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IStakeManager
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTreasury(treasury_);
+    }
+
+    /// @inheritdoc IStakeManager
+    function setChallengerShareBps(uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setChallengerShareBps(bps);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IStakeManager
+    function stakeOf(address provider) external view returns (Stake memory) {
+        return _stakes[provider];
+    }
+
+    /// @inheritdoc IStakeManager
+    function creditOf(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IStakeManager
+    function totalOwed() external view returns (uint256) {
+        return totalActive + totalUnbonding + totalBonds + totalCredits;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _credit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        if (account == address(0)) revert StakeManagerZeroAddress();
+        _credits[account] += amount;
+        totalCredits += amount;
+        emit Credited(account, amount);
+    }
+
+    function _setTreasury(address treasury_) private {
+        if (treasury_ == address(0)) revert StakeManagerZeroAddress();
+        treasury = treasury_;
+        emit TreasuryUpdated(treasury_);
+    }
+
+    function _setChallengerShareBps(uint16 bps) private {
+        if (bps > _BPS) revert StakeManagerInvalidShare(bps);
+        challengerShareBps = bps;
+        emit ChallengerShareUpdated(bps);
+    }
+}
