@@ -1,0 +1,7 @@
+import type { BenchRunner } from "./types.js";
+
+/** Every bench section, run in this order, each on a fresh in-process chain; loaded on demand. */
+export const sections: Record<string, () => Promise<BenchRunner>> = {
+  core: async () => (await import("./core.js")).benchCore,
+  engine: async () => (await import("./engine.js")).benchEngine,
+};

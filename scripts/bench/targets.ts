@@ -1,0 +1,9 @@
+/** Targets from the issues, keyed `<group>.<metric>` as in bench/results.json. */
+export const targets: Record<string, { max?: number; min?: number }> = {
+  "gas.commit": { max: 55_000 },
+  "gas.commitBatch_1": { max: 60_000 },
+  "gas.commitBatch_1024": { max: 60_000 },
+  "gas.neuron_784": { max: 784 * 60 },
+  "derived.neuron_784_gasPerMac": { max: 60 },
+  "offchain.engineInferencesPerSec": { min: 2_000 },
+};
