@@ -182,6 +182,11 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     }
 
     /// @inheritdoc IInferenceLedger
+    function leafRecordOf(bytes32 batchId, bytes32 leafHash) external view returns (LeafRecord memory) {
+        return _leaves[Commitments.leafId(batchId, leafHash)];
+    }
+
+    /// @inheritdoc IInferenceLedger
     function status(bytes32 id) public view returns (CommitmentStatus) {
         Record storage stored = _records[id];
         if (stored.kind == RecordKind.None) return CommitmentStatus.None;

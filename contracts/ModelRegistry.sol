@@ -95,6 +95,12 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @inheritdoc IModelRegistry
+    function disputeTermsOf(bytes32 modelId) external view returns (ModelPolicy memory policy, bytes32 engineId) {
+        Model storage model = _existing(modelId);
+        return (model.policy, model.engineId);
+    }
+
+    /// @inheritdoc IModelRegistry
     function statusOf(bytes32 modelId) external view returns (ModelStatus) {
         return _models[modelId].status;
     }

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {CommitTerms} from "../types/Model.sol";
-import {BatchHeader, CommitmentStatus, Inference, Record} from "../types/Commitment.sol";
+import {BatchHeader, CommitmentStatus, Inference, LeafRecord, Record} from "../types/Commitment.sol";
 
 /// @title IInferenceLedger
 /// @notice Staked providers commit inferences here, one at a time or as a Merkle batch. A commitment
@@ -136,6 +136,9 @@ interface IInferenceLedger {
 
     /// @notice The stored record of a commitment or batch (kind None if unknown).
     function recordOf(bytes32 id) external view returns (Record memory);
+
+    /// @notice The dispute state of one batch leaf (zero until the leaf is first disputed).
+    function leafRecordOf(bytes32 batchId, bytes32 leafHash) external view returns (LeafRecord memory);
 
     /// @notice Status of a single commitment or of a whole batch (Overturned once any leaf is).
     function status(bytes32 id) external view returns (CommitmentStatus);

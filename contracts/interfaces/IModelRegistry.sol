@@ -115,6 +115,9 @@ interface IModelRegistry {
     /// @notice The policy of a model version; reverts if unknown.
     function policyOf(bytes32 modelId) external view returns (ModelPolicy memory);
 
+    /// @notice What a dispute game needs at opening: the policy and the determinism profile; reverts if unknown.
+    function disputeTermsOf(bytes32 modelId) external view returns (ModelPolicy memory policy, bytes32 engineId);
+
     /// @notice Status of a model version (None if unknown).
     function statusOf(bytes32 modelId) external view returns (ModelStatus);
 

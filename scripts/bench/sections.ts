@@ -4,4 +4,5 @@ import type { BenchRunner } from "./types.js";
 export const sections: Record<string, () => Promise<BenchRunner>> = {
   core: async () => (await import("./core.js")).benchCore,
   engine: async () => (await import("./engine.js")).benchEngine,
+  dispute: async () => (await import("./dispute.js")).benchDispute,
 };

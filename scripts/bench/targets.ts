@@ -6,4 +6,10 @@ export const targets: Record<string, { max?: number; min?: number }> = {
   "gas.neuron_784": { max: 784 * 60 },
   "derived.neuron_784_gasPerMac": { max: 60 },
   "offchain.engineInferencesPerSec": { min: 2_000 },
+  "gas.openDispute": { max: 120_000 },
+  "gas.revealTrace": { max: 80_000 },
+  "gas.selectLayer": { max: 80_000 },
+  "gas.revealLayer": { max: 80_000 },
+  "gas.proveNeuron_784": { max: 250_000 },
+  "gas.disputeTotal_mnist": { max: 700_000 },
 };

@@ -1,6 +1,6 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import VerityLocal from "../../ignition/modules/VerityLocal.js";
-import type { InferenceLedger, MockERC20, ModelRegistry, StakeManager } from "../../typechain-types/index.js";
+import type { DisputeGame, InferenceLedger, MockERC20, ModelRegistry, StakeManager } from "../../typechain-types/index.js";
 
 export const HOUR = 3600;
 export const DAY = 24 * HOUR;
@@ -37,12 +37,16 @@ export async function deployVerity(connection: NetworkConnection) {
     "StakeManager",
     await deployed.stakeManager.getAddress(),
   )) as unknown as StakeManager;
+  const disputeGame = (await ethers.getContractAt(
+    "DisputeGame",
+    await deployed.disputeGame.getAddress(),
+  )) as unknown as DisputeGame;
   const signers = await ethers.getSigners();
   for (const signer of signers.slice(0, 8)) {
     await token.mint(signer.address, ethers.parseEther("1000000"));
     await token.connect(signer).approve(await stakeManager.getAddress(), ethers.MaxUint256);
   }
-  return { token, ledger, registry, stakeManager, signers };
+  return { token, ledger, registry, stakeManager, disputeGame, signers };
 }
 
 /** Random non-zero 32-byte value. */

@@ -101,11 +101,11 @@ abstract contract Test {
     }
 
     function assertEq(uint256 a, uint256 b, string memory reason) internal pure {
-        if (a != b) fail(string.concat(reason, ": ", _u(a), " != ", _u(b)));
+        if (a != b) fail(string.concat(reason, ": ", _vmTestUintToString(a), " != ", _vmTestUintToString(b)));
     }
 
     function assertEq(int256 a, int256 b, string memory reason) internal pure {
-        if (a != b) fail(string.concat(reason, ": ", _i(a), " != ", _i(b)));
+        if (a != b) fail(string.concat(reason, ": ", _vmTestIntToString(a), " != ", _vmTestIntToString(b)));
     }
 
     function assertEq(bytes32 a, bytes32 b, string memory reason) internal pure {
@@ -121,14 +121,14 @@ abstract contract Test {
     }
 
     function assertLe(uint256 a, uint256 b, string memory reason) internal pure {
-        if (a > b) fail(string.concat(reason, ": ", _u(a), " > ", _u(b)));
+        if (a > b) fail(string.concat(reason, ": ", _vmTestUintToString(a), " > ", _vmTestUintToString(b)));
     }
 
     function assertGe(uint256 a, uint256 b, string memory reason) internal pure {
-        if (a < b) fail(string.concat(reason, ": ", _u(a), " < ", _u(b)));
+        if (a < b) fail(string.concat(reason, ": ", _vmTestUintToString(a), " < ", _vmTestUintToString(b)));
     }
 
-    function _u(uint256 v) private pure returns (string memory) {
+    function _vmTestUintToString(uint256 v) private pure returns (string memory) {
         if (v == 0) return "0";
         uint256 len;
         for (uint256 t = v; t != 0; t /= 10) ++len;
@@ -137,8 +137,8 @@ abstract contract Test {
         return string(out);
     }
 
-    function _i(int256 v) private pure returns (string memory) {
-        if (v >= 0) return _u(uint256(v));
-        return string.concat("-", _u(v == type(int256).min ? uint256(type(int256).max) + 1 : uint256(-v)));
+    function _vmTestIntToString(int256 v) private pure returns (string memory) {
+        if (v >= 0) return _vmTestUintToString(uint256(v));
+        return string.concat("-", _vmTestUintToString(v == type(int256).min ? uint256(type(int256).max) + 1 : uint256(-v)));
     }
 }
