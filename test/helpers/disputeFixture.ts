@@ -6,7 +6,7 @@ import { modelCommitments, readModelFile, run, vectorToHex, type DenseInt8Model,
 import { runWithFault, type Fault } from "../../src/protocol/faults.js";
 import { buildNeuronProof, firstDisputedLayer } from "../../src/protocol/dispute.js";
 import type { DisputeGame } from "../../typechain-types/index.js";
-import type { DisputeParamsStruct } from "../../typechain-types/contracts/DisputeGame.js";
+import type { DisputeParamsStruct } from "../../typechain-types/DisputeGame.js";
 import { defaultPolicy, deployVerity } from "./fixtures.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,58 @@
+import type { ContractRunner, Provider } from "ethers";
+import { loadDeployment, type VerityAddresses } from "./deployments.js";
+import { DisputeClient } from "./clients/disputes.js";
+import { LedgerClient } from "./clients/ledger.js";
+import { RegistryClient } from "./clients/registry.js";
+import { StakingClient } from "./clients/staking.js";
+
+/** Options of `Verity.connect`. */
+export interface ConnectOptions {
+  /** A signer (for writes) or a provider (read-only). */
+  runner: ContractRunner;
+  /** Explicit addresses; otherwise read from Ignition's deployment folder for the runner's chain id. */
+  addresses?: VerityAddresses;
+  /** Deployment folder, file, or deployments root (default ignition/deployments). */
+  deployment?: string;
+}
+
+/** One connection to a Verity deployment: a client per contract. */
+export class Verity {
+  readonly registry: RegistryClient;
+  readonly staking: StakingClient;
+  readonly ledger: LedgerClient;
+  readonly disputes: DisputeClient;
+
+  private constructor(
+    readonly runner: ContractRunner,
+    readonly addresses: VerityAddresses,
+  ) {
+    this.registry = new RegistryClient(addresses.registry, runner);
+    this.staking = new StakingClient(addresses.stakeManager, runner);
+    this.ledger = new LedgerClient(addresses.ledger, runner);
+    this.disputes = new DisputeClient(addresses.disputeGame, runner);
+  }
+
+  /** Connects to a deployment; addresses come from `options.addresses` or the Ignition deployment folder. */
+  static async connect(options: ConnectOptions): Promise<Verity> {
+    let addresses = options.addresses;
+    if (addresses === undefined) {
+      const provider = options.runner.provider as Provider | null;
+      if (provider === null || provider === undefined) throw new Error("the runner has no provider");
+      const { chainId } = await provider.getNetwork();
+      addresses = loadDeployment(chainId, options.deployment);
+    }
+    return new Verity(options.runner, addresses);
+  }
+
+  /** The provider behind the runner. */
+  get provider(): Provider {
+    const provider = this.runner.provider;
+    if (provider === null || provider === undefined) throw new Error("the runner has no provider");
+    return provider;
+  }
+
+  /** A connection with the same addresses and another runner (for example another signer). */
+  connect(runner: ContractRunner): Verity {
+    return new Verity(runner, this.addresses);
+  }
+}
