@@ -493,6 +493,8 @@ describe("InferenceLedger", () => {
       expect(await ledger.leafStatus(header, batch.proof(3), batch.leaf(3))).to.equal(CommitmentStatus.Pending);
       expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Disputed);
       expect((await ledger.recordOf(batchId)).openDisputes).to.equal(1n);
+      expect(plain(await ledger.leafRecordOf(batchId, leafHash))).to.deep.equal(plain([1n, false]));
+      expect(plain(await ledger.leafRecordOf(batchId, leafHashOf(batch.leaves[3])))).to.deep.equal(plain([0n, false]));
       await expect(ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(4), batch.leaf(4)))
         .to.emit(ledger, "DisputeMarked")
         .withArgs(batchId, leafHashOf(batch.leaves[4]), 1);
@@ -539,6 +541,8 @@ describe("InferenceLedger", () => {
       expect(await ledger.leafStatus(header, batch.proof(3), batch.leaf(3))).to.equal(CommitmentStatus.Overturned);
       expect(await ledger.leafStatus(header, batch.proof(2), batch.leaf(2))).to.equal(CommitmentStatus.Pending);
       expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Overturned);
+      expect(plain(await ledger.leafRecordOf(batchId, leafHash))).to.deep.equal(plain([1n, true]));
+      expect(plain(await ledger.leafRecordOf(batchId, leafHashOf(batch.leaves[2])))).to.deep.equal(plain([0n, false]));
       expect((await ledger.recordOf(batchId)).overturned).to.equal(true);
 
       expect(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true)).to.equal(false);

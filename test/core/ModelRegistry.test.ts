@@ -73,6 +73,7 @@ describe("ModelRegistry", () => {
       expect(plain(m.policy)).to.deep.equal(plain(policyTuple(policy)));
       expect(m.metadataURI).to.equal("ipfs://v1");
       expect(plain(await registry.policyOf(modelId))).to.deep.equal(plain(policyTuple(policy)));
+      expect(plain(await registry.disputeTermsOf(modelId))).to.deep.equal(plain([policyTuple(policy), c.engineId]));
       expect(await registry.statusOf(modelId)).to.equal(ModelStatus.Active);
       expect(await registry.acceptsCommitments(modelId)).to.equal(true);
       expect(await registry.latestVersion(modelId)).to.equal(modelId);
@@ -596,10 +597,16 @@ describe("ModelRegistry", () => {
   });
 
   describe("views", () => {
-    it("getModel, policyOf and latestVersion revert with ModelRegistryUnknownModel for an unknown id", async () => {
+    it("getModel, policyOf, disputeTermsOf and latestVersion revert with ModelRegistryUnknownModel for an unknown id", async () => {
       const { registry } = await networkHelpers.loadFixture(withModel);
       const ghost = idOf("ghost");
-      for (const call of [registry.getModel(ghost), registry.policyOf(ghost), registry.latestVersion(ghost)]) {
+      const calls = [
+        registry.getModel(ghost),
+        registry.policyOf(ghost),
+        registry.disputeTermsOf(ghost),
+        registry.latestVersion(ghost),
+      ];
+      for (const call of calls) {
         await expect(call).to.be.revertedWithCustomError(registry, "ModelRegistryUnknownModel").withArgs(ghost);
       }
     });
