@@ -205,7 +205,7 @@ contract DenseInt8Test is Test {
         assertEq(
             harness.neuron(hex"00", hex"00", type(int32).max, _spec(1, DenseInt8.MAX_MULTIPLIER, 62, false)),
             1,
-            ""
+            "int32 max bias, shift 62"
         );
     }
 

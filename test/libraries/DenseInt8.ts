@@ -79,7 +79,8 @@ describe("DenseInt8", function () {
           });
           checked += cases.length;
         }),
-        { numRuns: RUNS },
+        // The thrown error already names the failing case; shrinking 250-case batches through eth_calls is slow.
+        { numRuns: RUNS, endOnFailure: true },
       );
       expect(checked).to.be.at.least(BATCH * RUNS);
     });
