@@ -29,6 +29,18 @@ const TRACE = h(ethers, "trace");
 const INPUT_DATA = ethers.hexlify(ethers.toUtf8Bytes("a 28x28 image, or its URI ..."));
 
 describe("InferenceLedger", () => {
+  /** The deployment the running test loaded; the vault invariant is checked on it after every test. */
+  let current: Core | undefined;
+  async function load<T extends Core>(fixture: () => Promise<T>): Promise<T> {
+    const core = await networkHelpers.loadFixture(fixture);
+    current = core;
+    return core;
+  }
+  afterEach(async () => {
+    if (current !== undefined) await expectSolvent(current);
+    current = undefined;
+  });
+
   /** A model (1 h window, 100 VST minimum); `provider` holds exactly the minimum, `provider2` 1,000. */
   async function withModel() {
     const core = await deployCore(connection);
@@ -66,7 +78,7 @@ describe("InferenceLedger", () => {
 
   describe("commit", () => {
     it("stores a Single record with the provider and deadline = block timestamp + challenge window", async () => {
-      const { ledger, provider, id, deadline } = await networkHelpers.loadFixture(withCommit);
+      const { ledger, provider, id, deadline } = await load(withCommit);
       expect(plain(await ledger.recordOf(id))).to.deep.equal(
         plain([provider.address, deadline, 0n, RecordKind.Single, false]),
       );
@@ -75,13 +87,13 @@ describe("InferenceLedger", () => {
     });
 
     it("returns id = keccak256(abi.encode(provider, modelId, inputHash, outputHash, traceRoot))", async () => {
-      const { ledger, provider2, modelId } = await networkHelpers.loadFixture(withModel);
+      const { ledger, provider2, modelId } = await load(withModel);
       const returned = await ledger.connect(provider2).commit.staticCall(modelId, IN, OUT, TRACE, "0x");
       expect(returned).to.equal(commitmentId(provider2.address, modelId, IN, OUT, TRACE));
     });
 
     it("emits InferenceCommitted with the provider, the three hashes and the input data", async () => {
-      const { ledger, provider2, modelId } = await networkHelpers.loadFixture(withModel);
+      const { ledger, provider2, modelId } = await load(withModel);
       const id = commitmentId(provider2.address, modelId, IN, OUT, TRACE);
       await expect(ledger.connect(provider2).commit(modelId, IN, OUT, TRACE, INPUT_DATA))
         .to.emit(ledger, "InferenceCommitted")
@@ -89,7 +101,7 @@ describe("InferenceLedger", () => {
     });
 
     it("emits an InferenceCommitted log whose data is the standard ABI encoding", async () => {
-      const { ledger, provider2, modelId } = await networkHelpers.loadFixture(withModel);
+      const { ledger, provider2, modelId } = await load(withModel);
       const receipt = await (await ledger.connect(provider2).commit(modelId, IN, OUT, TRACE, INPUT_DATA)).wait();
       const log = receipt!.logs.find((l) => l.address === receipt!.to)!;
       const expected = ethers.AbiCoder.defaultAbiCoder().encode(
@@ -100,7 +112,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerDuplicate for the same commitment twice, but not for another provider", async () => {
-      const core = await networkHelpers.loadFixture(withCommit);
+      const core = await load(withCommit);
       const { ledger, provider, provider2, modelId, id } = core;
       const before = await recordState(core, id);
       await expect(ledger.connect(provider).commit(modelId, IN, OUT, TRACE, "0x"))
@@ -115,7 +127,7 @@ describe("InferenceLedger", () => {
 
     for (const field of ["inputHash", "outputHash", "traceRoot"] as const) {
       it(`reverts with InferenceLedgerZeroHash when ${field} is zero and records nothing`, async () => {
-        const core = await networkHelpers.loadFixture(withModel);
+        const core = await load(withModel);
         const hashes = { inputHash: IN, outputHash: OUT, traceRoot: TRACE, [field]: ZERO_HASH };
         const id = commitmentId(
           core.provider.address,
@@ -134,7 +146,7 @@ describe("InferenceLedger", () => {
     }
 
     it("reverts with InferenceLedgerUnknownModel for an unregistered model and records nothing", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       const ghost = h(ethers, "ghost model");
       const id = commitmentId(core.provider.address, ghost, IN, OUT, TRACE);
       await expect(core.ledger.connect(core.provider).commit(ghost, IN, OUT, TRACE, "0x"))
@@ -144,7 +156,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerModelRevoked at once after the publisher revokes", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       await core.registry.connect(core.publisher).revokeModel(core.modelId);
       const id = commitmentId(core.provider.address, core.modelId, IN, OUT, TRACE);
       await expect(core.ledger.connect(core.provider).commit(core.modelId, IN, OUT, TRACE, "0x"))
@@ -154,7 +166,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerModelRevoked at once after a governor revokes, even during a grace time", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       await core.registry.connect(core.publisher).deprecateModel(core.modelId, 10_000);
       await core.registry.connect(core.admin).revokeModel(core.modelId);
       await expect(core.ledger.connect(core.provider).commit(core.modelId, IN, OUT, TRACE, "0x"))
@@ -166,7 +178,7 @@ describe("InferenceLedger", () => {
     });
 
     it("accepts commitments of a deprecated model until its grace time ends, then reverts with InferenceLedgerModelDeprecated", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       const { ledger, registry, publisher, provider, modelId } = core;
       const tx = await registry.connect(publisher).deprecateModel(modelId, 1000);
       const until = (await txTime(ethers, tx)) + 1000;
@@ -189,7 +201,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerInsufficientStake below the model's minimum and accepts exactly the minimum", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       const { ledger, stakeManager, outsider, modelId, policy } = core;
       await expect(ledger.connect(outsider).commit(modelId, IN, OUT, TRACE, "0x"))
         .to.be.revertedWithCustomError(ledger, "InferenceLedgerInsufficientStake")
@@ -206,7 +218,7 @@ describe("InferenceLedger", () => {
     });
 
     it("refuses a provider whose active stake fell below the minimum by unbonding or slashing", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       const { ledger, stakeManager, provider, provider2, disputer, challenger, modelId, policy } = core;
       await stakeManager.connect(provider).requestUnbond(1n);
       expect(await ledger.providerStakeOf(provider.address)).to.equal(policy.minStake - 1n);
@@ -224,7 +236,7 @@ describe("InferenceLedger", () => {
 
   describe("commitBatch", () => {
     it("stores a Batch record under keccak256(abi.encode(provider, modelId, root, count)) and emits BatchCommitted", async () => {
-      const { ledger, provider2, modelId } = await networkHelpers.loadFixture(withModel);
+      const { ledger, provider2, modelId } = await load(withModel);
       const batch = makeBatch(ethers, "fresh", 3);
       const expected = batchIdOf(provider2.address, modelId, batch.root, 3);
       expect(await ledger.connect(provider2).commitBatch.staticCall(modelId, batch.root, 3, "ipfs://x")).to.equal(
@@ -242,7 +254,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerDuplicate for the same batch twice; another count is another batch", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, provider, modelId, batch, batchId } = core;
       const before = await recordState(core, batchId);
       await expect(ledger.connect(provider).commitBatch(modelId, batch.root, 5, "other"))
@@ -256,7 +268,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerZeroHash for a zero root and InferenceLedgerEmptyBatch for a zero count", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       const { ledger, provider, modelId } = core;
       const root = h(ethers, "root");
       await expect(ledger.connect(provider).commitBatch(modelId, ZERO_HASH, 3, "")).to.be.revertedWithCustomError(
@@ -280,7 +292,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerUnknownModel and InferenceLedgerInsufficientStake like commit", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       const { ledger, provider, outsider, modelId, policy } = core;
       const ghost = h(ethers, "ghost model");
       const root = h(ethers, "root");
@@ -297,7 +309,7 @@ describe("InferenceLedger", () => {
 
   describe("single commitment status", () => {
     it("goes None -> Pending -> Final when the window passes undisputed", async () => {
-      const { ledger, provider, modelId } = await networkHelpers.loadFixture(withModel);
+      const { ledger, provider, modelId } = await load(withModel);
       const id = commitmentId(provider.address, modelId, IN, OUT, TRACE);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.None);
       const deadline =
@@ -312,7 +324,7 @@ describe("InferenceLedger", () => {
     });
 
     it("goes Pending -> Disputed -> Pending when a dispute closes without fraud inside the window", async () => {
-      const { ledger, disputer, id } = await networkHelpers.loadFixture(withCommit);
+      const { ledger, disputer, id } = await load(withCommit);
       await ledger.connect(disputer).markDisputeOpened(id);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Disputed);
       expect(await ledger.connect(disputer).markDisputeClosed.staticCall(id, false), "newlyOverturned").to.equal(false);
@@ -324,7 +336,7 @@ describe("InferenceLedger", () => {
     });
 
     it("stays Disputed after its window while a dispute is open, then becomes Final when it closes without fraud", async () => {
-      const { ledger, disputer, id, deadline } = await networkHelpers.loadFixture(withCommit);
+      const { ledger, disputer, id, deadline } = await load(withCommit);
       await ledger.connect(disputer).markDisputeOpened(id);
       await networkHelpers.time.increaseTo(deadline + 1000);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Disputed);
@@ -335,7 +347,7 @@ describe("InferenceLedger", () => {
     });
 
     it("goes Disputed -> Overturned when fraud is proven, and Overturned is terminal", async () => {
-      const core = await networkHelpers.loadFixture(withCommit);
+      const core = await load(withCommit);
       const { ledger, disputer, id, deadline } = core;
       await ledger.connect(disputer).markDisputeOpened(id);
       await ledger.connect(disputer).markDisputeOpened(id);
@@ -362,7 +374,7 @@ describe("InferenceLedger", () => {
     });
 
     it("stays Overturned when a later dispute closes without fraud", async () => {
-      const { ledger, disputer, id } = await networkHelpers.loadFixture(withCommit);
+      const { ledger, disputer, id } = await load(withCommit);
       await ledger.connect(disputer).markDisputeOpened(id);
       await ledger.connect(disputer).markDisputeOpened(id);
       await ledger.connect(disputer).markDisputeClosed(id, true);
@@ -375,7 +387,7 @@ describe("InferenceLedger", () => {
 
   describe("markDisputeOpened", () => {
     it("counts open disputes, emits DisputeMarked and returns the updated record", async () => {
-      const { ledger, disputer, provider, id, deadline } = await networkHelpers.loadFixture(withCommit);
+      const { ledger, disputer, provider, id, deadline } = await load(withCommit);
       const record = await ledger.connect(disputer).markDisputeOpened.staticCall(id);
       expect(plain(record)).to.deep.equal(plain([provider.address, deadline, 1n, RecordKind.Single, false]));
       await expect(ledger.connect(disputer).markDisputeOpened(id))
@@ -390,7 +402,7 @@ describe("InferenceLedger", () => {
     });
 
     it("opens at the deadline itself and reverts with InferenceLedgerChallengeWindowClosed one second later", async () => {
-      const core = await networkHelpers.loadFixture(withCommit);
+      const core = await load(withCommit);
       const { ledger, disputer, id, deadline } = core;
       await networkHelpers.time.setNextBlockTimestamp(deadline);
       await ledger.connect(disputer).markDisputeOpened(id);
@@ -403,7 +415,7 @@ describe("InferenceLedger", () => {
     });
 
     it("keeps commitments of revoked and deprecated-past-grace models disputable inside their window", async () => {
-      const core = await networkHelpers.loadFixture(withCommit);
+      const core = await load(withCommit);
       const { ledger, registry, publisher, provider2, disputer, id, modelId } = core;
       await ledger.connect(provider2).commit(modelId, IN, OUT, TRACE, "0x");
       const other = commitmentId(provider2.address, modelId, IN, OUT, TRACE);
@@ -421,7 +433,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerUnknownRecord for an unknown id and for a batch id", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, disputer, batchId } = core;
       const ghost = h(ethers, "ghost");
       const before = await recordState(core, batchId);
@@ -439,7 +451,7 @@ describe("InferenceLedger", () => {
 
   describe("markDisputeClosed", () => {
     it("reverts with InferenceLedgerNoOpenDispute when no dispute is open", async () => {
-      const core = await networkHelpers.loadFixture(withCommit);
+      const core = await load(withCommit);
       const { ledger, disputer, id } = core;
       const before = await recordState(core, id);
       await expect(ledger.connect(disputer).markDisputeClosed(id, true))
@@ -452,7 +464,7 @@ describe("InferenceLedger", () => {
 
   describe("batch leaves", () => {
     it("verifyLeaf accepts every leaf with its OpenZeppelin proof and rejects a wrong leaf or proof", async () => {
-      const { ledger, batch } = await networkHelpers.loadFixture(withBatch);
+      const { ledger, batch } = await load(withBatch);
       for (let i = 0; i < 5; i++) {
         expect(await ledger.verifyLeaf(batch.root, batch.proof(i), batch.leaf(i))).to.equal(true);
       }
@@ -463,7 +475,7 @@ describe("InferenceLedger", () => {
     });
 
     it("leafStatus is Pending inside the window and Final after it, for every leaf", async () => {
-      const { ledger, batch, header, deadline, batchId } = await networkHelpers.loadFixture(withBatch);
+      const { ledger, batch, header, deadline, batchId } = await load(withBatch);
       await networkHelpers.time.increaseTo(deadline);
       for (let i = 0; i < 5; i++) {
         expect(await ledger.leafStatus(header, batch.proof(i), batch.leaf(i))).to.equal(CommitmentStatus.Pending);
@@ -479,7 +491,7 @@ describe("InferenceLedger", () => {
     });
 
     it("marks one leaf Disputed without touching its siblings, and the batch Disputed", async () => {
-      const { ledger, disputer, batch, header, batchId } = await networkHelpers.loadFixture(withBatch);
+      const { ledger, disputer, batch, header, batchId } = await load(withBatch);
       const leafHash = leafHashOf(batch.leaves[2]);
       expect(leafHash).to.equal(batch.tree.leafHash(batch.leaves[2]));
       const returned = await ledger
@@ -502,7 +514,7 @@ describe("InferenceLedger", () => {
     });
 
     it("keeps a disputed leaf Disputed after the window while its siblings become Final", async () => {
-      const { ledger, disputer, batch, header, batchId, deadline } = await networkHelpers.loadFixture(withBatch);
+      const { ledger, disputer, batch, header, batchId, deadline } = await load(withBatch);
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
       await networkHelpers.time.increaseTo(deadline + 1);
       expect(await ledger.leafStatus(header, batch.proof(0), batch.leaf(0))).to.equal(CommitmentStatus.Disputed);
@@ -520,7 +532,7 @@ describe("InferenceLedger", () => {
     });
 
     it("goes Disputed -> Pending for a leaf whose dispute closes without fraud inside the window", async () => {
-      const { ledger, disputer, batch, header, batchId } = await networkHelpers.loadFixture(withBatch);
+      const { ledger, disputer, batch, header, batchId } = await load(withBatch);
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(1), batch.leaf(1));
       await ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[1]), false);
       expect(await ledger.leafStatus(header, batch.proof(1), batch.leaf(1))).to.equal(CommitmentStatus.Pending);
@@ -529,7 +541,7 @@ describe("InferenceLedger", () => {
     });
 
     it("overturns only the proven leaf; the batch reads Overturned and the overturned leaf is terminal", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, disputer, batch, header, batchId, deadline } = core;
       const leafHash = leafHashOf(batch.leaves[3]);
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(3), batch.leaf(3));
@@ -566,7 +578,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerLeafNotInBatch for a leaf the root does not include", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, disputer, batch, header, batchId } = core;
       const forged = { ...batch.leaf(0), outputHash: h(ethers, "forged") };
       const forgedHash = leafHashOf([forged.inputHash, forged.outputHash, forged.traceRoot]);
@@ -584,7 +596,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerUnknownRecord for a header that names no batch or a single commitment's id", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, disputer, provider, batch, header, modelId } = core;
       const wrongCount = { ...header, count: 4 };
       const wrongId = batchIdOf(provider.address, modelId, batch.root, 4);
@@ -603,7 +615,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerChallengeWindowClosed for a leaf dispute after the batch's window", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, disputer, batch, header, batchId, deadline } = core;
       await networkHelpers.time.setNextBlockTimestamp(deadline);
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
@@ -618,7 +630,7 @@ describe("InferenceLedger", () => {
     });
 
     it("reverts with InferenceLedgerNoOpenDispute when closing a leaf dispute that is not open", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, disputer, batch, header, batchId } = core;
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
       const before = await recordState(core, batchId);
@@ -630,7 +642,7 @@ describe("InferenceLedger", () => {
     });
 
     it("works for a batch of one leaf, whose proof is empty", async () => {
-      const { ledger, provider2, disputer, modelId } = await networkHelpers.loadFixture(withModel);
+      const { ledger, provider2, disputer, modelId } = await load(withModel);
       const batch = makeBatch(ethers, "solo", 1);
       expect(batch.proof(0)).to.deep.equal([]);
       await ledger.connect(provider2).commitBatch(modelId, batch.root, 1, "");
@@ -643,7 +655,7 @@ describe("InferenceLedger", () => {
 
   describe("DISPUTE_ROLE", () => {
     it("is keccak256('verity.role.dispute') and gates every dispute-marking function", async () => {
-      const core = await networkHelpers.loadFixture(withBatch);
+      const core = await load(withBatch);
       const { ledger, outsider, admin, batch, header, batchId, provider, modelId, disputeRole } = core;
       expect(disputeRole).to.equal(ethers.id("verity.role.dispute"));
       await ledger.connect(provider).commit(modelId, IN, OUT, TRACE, "0x");
@@ -668,7 +680,7 @@ describe("InferenceLedger", () => {
     });
 
     it("stops working once the admin revokes it", async () => {
-      const { ledger, admin, disputer, id, disputeRole } = await networkHelpers.loadFixture(withCommit);
+      const { ledger, admin, disputer, id, disputeRole } = await load(withCommit);
       await ledger.connect(admin).revokeRole(disputeRole, disputer.address);
       await expect(ledger.connect(disputer).markDisputeOpened(id))
         .to.be.revertedWithCustomError(ledger, "AccessControlUnauthorizedAccount")
@@ -684,7 +696,7 @@ describe("InferenceLedger", () => {
     }
 
     it("bindSources binds once, emits SourcesBound, then reverts with InferenceLedgerInvalidBinding", async () => {
-      const { fresh, admin, publisher, provider } = await networkHelpers.loadFixture(freshLedger);
+      const { fresh, admin, publisher, provider } = await load(freshLedger);
       expect(await fresh.registry()).to.equal(ethers.ZeroAddress);
       expect(await fresh.stakeManager()).to.equal(ethers.ZeroAddress);
       await expect(fresh.connect(admin).bindSources(publisher.address, provider.address))
@@ -701,7 +713,7 @@ describe("InferenceLedger", () => {
     });
 
     it("bindSources reverts with InferenceLedgerInvalidBinding for a zero source and binds nothing", async () => {
-      const { fresh, admin, publisher } = await networkHelpers.loadFixture(freshLedger);
+      const { fresh, admin, publisher } = await load(freshLedger);
       for (const [r, s] of [
         [ethers.ZeroAddress, publisher.address],
         [publisher.address, ethers.ZeroAddress],
@@ -716,7 +728,7 @@ describe("InferenceLedger", () => {
     });
 
     it("bindSources reverts with AccessControlUnauthorizedAccount for a non-admin", async () => {
-      const { fresh, outsider } = await networkHelpers.loadFixture(freshLedger);
+      const { fresh, outsider } = await load(freshLedger);
       await expect(fresh.connect(outsider).bindSources(outsider.address, outsider.address))
         .to.be.revertedWithCustomError(fresh, "AccessControlUnauthorizedAccount")
         .withArgs(outsider.address, ZERO_HASH);
@@ -724,7 +736,7 @@ describe("InferenceLedger", () => {
     });
 
     it("the deployed ledger is already bound and refuses a rebinding", async () => {
-      const { ledger, registry, stakeManager, admin, outsider } = await networkHelpers.loadFixture(freshLedger);
+      const { ledger, registry, stakeManager, admin, outsider } = await load(freshLedger);
       await expect(ledger.connect(admin).bindSources(outsider.address, outsider.address)).to.be.revertedWithCustomError(
         ledger,
         "InferenceLedgerInvalidBinding",
@@ -734,7 +746,7 @@ describe("InferenceLedger", () => {
     });
 
     it("syncCommitTerms accepts only the bound registry, not the stake manager or anyone else", async () => {
-      const { ledger, registry, stakeManager, outsider } = await networkHelpers.loadFixture(freshLedger);
+      const { ledger, registry, stakeManager, outsider } = await load(freshLedger);
       const modelId = h(ethers, "forged model");
       const terms = { minStake: 0n, challengeWindow: 1, acceptsUntil: UINT48_MAX, status: ModelStatus.Active };
       const smAddress = await stakeManager.getAddress();
@@ -758,7 +770,7 @@ describe("InferenceLedger", () => {
     });
 
     it("syncProviderStake accepts only the bound stake manager, not the registry or anyone else", async () => {
-      const { ledger, registry, stakeManager, outsider } = await networkHelpers.loadFixture(freshLedger);
+      const { ledger, registry, stakeManager, outsider } = await load(freshLedger);
       const regAddress = await registry.getAddress();
       await networkHelpers.impersonateAccount(regAddress);
       await networkHelpers.setBalance(regAddress, E(1));
@@ -780,7 +792,7 @@ describe("InferenceLedger", () => {
     });
 
     it("providerStakeOf follows deposit, unbonding and slashing", async () => {
-      const core = await networkHelpers.loadFixture(withModel);
+      const core = await load(withModel);
       const { ledger, stakeManager, outsider, disputer, challenger } = core;
       expect(await ledger.providerStakeOf(outsider.address)).to.equal(0n);
       await stakeManager.connect(outsider).deposit(E(500));
@@ -796,7 +808,7 @@ describe("InferenceLedger", () => {
     });
 
     it("commitTermsOf follows registration, deprecation and revocation", async () => {
-      const { ledger, registry, publisher, modelId, policy } = await networkHelpers.loadFixture(withModel);
+      const { ledger, registry, publisher, modelId, policy } = await load(withModel);
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
         plain([policy.minStake, policy.challengeWindow, UINT48_MAX, ModelStatus.Active]),
       );
@@ -813,7 +825,7 @@ describe("InferenceLedger", () => {
 
   describe("views", () => {
     it("recordOf is empty, status None and isFinal false for an unknown id", async () => {
-      const { ledger } = await networkHelpers.loadFixture(withModel);
+      const { ledger } = await load(withModel);
       const ghost = h(ethers, "ghost");
       expect(plain(await ledger.recordOf(ghost))).to.deep.equal(plain([ethers.ZeroAddress, 0n, 0n, 0n, false]));
       expect(await ledger.status(ghost)).to.equal(CommitmentStatus.None);

@@ -8,6 +8,18 @@ const { ethers, networkHelpers } = connection;
 const E = (n: string | number) => ethers.parseEther(String(n));
 
 describe("StakeManager", () => {
+  /** The deployment the running test loaded; the vault invariant is checked on it after every test. */
+  let current: Core | undefined;
+  async function load<T extends Core>(fixture: () => Promise<T>): Promise<T> {
+    const core = await networkHelpers.loadFixture(fixture);
+    current = core;
+    return core;
+  }
+  afterEach(async () => {
+    if (current !== undefined) await expectSolvent(current);
+    current = undefined;
+  });
+
   async function deployed() {
     return deployCore(connection);
   }
@@ -36,7 +48,7 @@ describe("StakeManager", () => {
 
   describe("deposit", () => {
     it("adds to the active stake, pulls the tokens, emits StakeDeposited and syncs the ledger", async () => {
-      const core = await networkHelpers.loadFixture(deployed);
+      const core = await load(deployed);
       const { stakeManager, ledger, token, provider } = core;
       const tx = stakeManager.connect(provider).deposit(E(120));
       await expect(tx).to.emit(stakeManager, "StakeDeposited").withArgs(provider.address, E(120), E(120));
@@ -52,7 +64,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerZeroAmount for a zero deposit and changes nothing", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.provider.address);
       await expect(core.stakeManager.connect(core.provider).deposit(0)).to.be.revertedWithCustomError(
         core.stakeManager,
@@ -63,7 +75,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerAmountTooLarge when the active stake would not fit 96 bits", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, token, provider } = core;
       await token.mint(provider.address, UINT96_MAX);
       const before = await stakeState(core, provider.address);
@@ -79,7 +91,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerAmountTooLarge (not a panic) for an amount near 2^256", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.provider.address);
       await expect(core.stakeManager.connect(core.provider).deposit(ethers.MaxUint256))
         .to.be.revertedWithCustomError(core.stakeManager, "StakeManagerAmountTooLarge")
@@ -90,7 +102,7 @@ describe("StakeManager", () => {
 
   describe("requestUnbond", () => {
     it("moves stake to unbonding with readyAt = block timestamp + delay and syncs the ledger", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, ledger, provider } = core;
       const at = (await networkHelpers.time.latest()) + 10;
       await networkHelpers.time.setNextBlockTimestamp(at);
@@ -109,7 +121,7 @@ describe("StakeManager", () => {
     });
 
     it("accumulates a second request and restarts the clock for all of it", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, provider } = core;
       await stakeManager.connect(provider).requestUnbond(E(100));
       await networkHelpers.time.increase(1000);
@@ -125,7 +137,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerInsufficientStake above the active stake and changes nothing", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.provider.address);
       await expect(core.stakeManager.connect(core.provider).requestUnbond(E(300) + 1n))
         .to.be.revertedWithCustomError(core.stakeManager, "StakeManagerInsufficientStake")
@@ -137,7 +149,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerZeroAmount for a zero request", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.provider.address);
       await expect(core.stakeManager.connect(core.provider).requestUnbond(0)).to.be.revertedWithCustomError(
         core.stakeManager,
@@ -155,7 +167,7 @@ describe("StakeManager", () => {
     }
 
     it("reverts with StakeManagerStillUnbonding one second before readyAt", async () => {
-      const core = await networkHelpers.loadFixture(unbonding);
+      const core = await load(unbonding);
       await networkHelpers.time.setNextBlockTimestamp(core.readyAt - 1);
       const before = await stakeState(core, core.provider.address);
       await expect(core.stakeManager.connect(core.provider).withdraw())
@@ -165,7 +177,7 @@ describe("StakeManager", () => {
     });
 
     it("sends all the unbonding stake at readyAt exactly and clears it", async () => {
-      const core = await networkHelpers.loadFixture(unbonding);
+      const core = await load(unbonding);
       const { stakeManager, token, provider } = core;
       await networkHelpers.time.setNextBlockTimestamp(core.readyAt);
       const tx = stakeManager.connect(provider).withdraw();
@@ -178,13 +190,13 @@ describe("StakeManager", () => {
     });
 
     it("returns the amount withdrawn", async () => {
-      const { stakeManager, provider, readyAt } = await networkHelpers.loadFixture(unbonding);
+      const { stakeManager, provider, readyAt } = await load(unbonding);
       await networkHelpers.time.increaseTo(readyAt);
       expect(await stakeManager.connect(provider).withdraw.staticCall()).to.equal(E(100));
     });
 
     it("reverts with StakeManagerNothingUnbonding when nothing is unbonding, and after a withdrawal", async () => {
-      const core = await networkHelpers.loadFixture(unbonding);
+      const core = await load(unbonding);
       const { stakeManager, provider2, provider, readyAt } = core;
       await expect(stakeManager.connect(provider2).withdraw())
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerNothingUnbonding")
@@ -199,7 +211,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerOpenDisputes while a dispute is open, even after the delay", async () => {
-      const core = await networkHelpers.loadFixture(unbonding);
+      const core = await load(unbonding);
       const { stakeManager, disputer, provider, readyAt } = core;
       await stakeManager.connect(disputer).lockStake(provider.address);
       await stakeManager.connect(disputer).lockStake(provider.address);
@@ -224,7 +236,7 @@ describe("StakeManager", () => {
 
   describe("lockStake and unlockStake", () => {
     it("count open disputes up and down with StakeLocked and StakeUnlocked", async () => {
-      const { stakeManager, disputer, provider } = await networkHelpers.loadFixture(staked);
+      const { stakeManager, disputer, provider } = await load(staked);
       await expect(stakeManager.connect(disputer).lockStake(provider.address))
         .to.emit(stakeManager, "StakeLocked")
         .withArgs(provider.address, 1);
@@ -240,7 +252,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerNoLockedDispute when unlocking with no dispute open", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.provider.address);
       await expect(core.stakeManager.connect(core.disputer).unlockStake(core.provider.address))
         .to.be.revertedWithCustomError(core.stakeManager, "StakeManagerNoLockedDispute")
@@ -249,7 +261,7 @@ describe("StakeManager", () => {
     });
 
     it("still lets a locked provider deposit and request unbonding", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       await core.stakeManager.connect(core.disputer).lockStake(core.provider.address);
       await core.stakeManager.connect(core.provider).deposit(E(1));
       const tx = await core.stakeManager.connect(core.provider).requestUnbond(E(301));
@@ -263,7 +275,7 @@ describe("StakeManager", () => {
 
   describe("slash", () => {
     it("takes from the active stake first and splits it between challenger and treasury by the given share", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, ledger, disputer, provider, challenger, treasury } = core;
       await stakeManager.connect(provider).requestUnbond(E(100));
       expect(
@@ -288,7 +300,7 @@ describe("StakeManager", () => {
     });
 
     it("takes the rest from the unbonding stake once the active stake is gone", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, ledger, disputer, provider, challenger } = core;
       await stakeManager.connect(provider).requestUnbond(E(100));
       const tx = stakeManager.connect(disputer).slash(provider.address, E(250), challenger.address, 5_000);
@@ -304,7 +316,7 @@ describe("StakeManager", () => {
     });
 
     it("slashes unbonding-only stake without touching the ledger's cache", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, ledger, disputer, provider, challenger } = core;
       await stakeManager.connect(provider).requestUnbond(E(300));
       const tx = stakeManager.connect(disputer).slash(provider.address, E(40), challenger.address, 5_000);
@@ -318,7 +330,7 @@ describe("StakeManager", () => {
     });
 
     it("caps the slash at the available stake and returns what was taken", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, disputer, provider, challenger, treasury } = core;
       await stakeManager.connect(provider).requestUnbond(E(100));
       expect(
@@ -337,7 +349,7 @@ describe("StakeManager", () => {
     });
 
     it("returns zero and emits nothing when the provider has no stake", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, disputer, provider2, challenger } = core;
       const before = await stakeState(core, challenger.address);
       expect(
@@ -351,7 +363,7 @@ describe("StakeManager", () => {
     });
 
     it("rounds the challenger's share down and credits the remainder to the treasury", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, disputer, provider, challenger, treasury } = core;
       await stakeManager.connect(disputer).slash(provider.address, 101n, challenger.address, 3_333);
       expect(await stakeManager.creditOf(challenger.address)).to.equal(33n);
@@ -360,7 +372,7 @@ describe("StakeManager", () => {
     });
 
     it("credits everything to the treasury at 0 bps and everything to the challenger at 10,000 bps", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, disputer, provider, challenger, treasury } = core;
       await expect(stakeManager.connect(disputer).slash(provider.address, E(10), challenger.address, 0))
         .to.emit(stakeManager, "StakeSlashed")
@@ -374,7 +386,7 @@ describe("StakeManager", () => {
     });
 
     it("uses the share passed in, not the current challengerShareBps", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, admin, disputer, provider, challenger } = core;
       await stakeManager.connect(admin).setChallengerShareBps(9_000);
       await stakeManager.connect(disputer).slash(provider.address, E(10), challenger.address, 1_000);
@@ -382,7 +394,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerInvalidShare above 10,000 bps and changes nothing", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.provider.address);
       await expect(
         core.stakeManager.connect(core.disputer).slash(core.provider.address, E(10), core.challenger.address, 10_001),
@@ -393,7 +405,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerZeroAddress for a zero challenger and changes nothing", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.provider.address);
       await expect(
         core.stakeManager.connect(core.disputer).slash(core.provider.address, E(10), ethers.ZeroAddress, 5_000),
@@ -404,7 +416,7 @@ describe("StakeManager", () => {
 
   describe("claim", () => {
     it("transfers the whole credit once; a second claim reverts with StakeManagerNoCredit", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, token, disputer, provider, challenger, treasury } = core;
       await stakeManager.connect(disputer).slash(provider.address, E(80), challenger.address, 2_500);
       await expectSolvent(core);
@@ -431,7 +443,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerNoCredit for an account never credited", async () => {
-      const { stakeManager, outsider } = await networkHelpers.loadFixture(staked);
+      const { stakeManager, outsider } = await load(staked);
       await expect(stakeManager.connect(outsider).claim())
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerNoCredit")
         .withArgs(outsider.address);
@@ -440,7 +452,7 @@ describe("StakeManager", () => {
 
   describe("postBond and releaseBond", () => {
     it("hold a bond, then release it as a credit its owner claims", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, token, disputer, challenger, provider } = core;
       const post = stakeManager.connect(disputer).postBond(challenger.address, E(10));
       await expect(post).to.emit(stakeManager, "BondPosted").withArgs(challenger.address, E(10));
@@ -468,7 +480,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerInsufficientBonds when releasing more than is held", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, disputer, challenger } = core;
       await stakeManager.connect(disputer).postBond(challenger.address, E(10));
       const before = await stakeState(core, challenger.address);
@@ -480,7 +492,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerZeroAmount for a zero bond", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const before = await stakeState(core, core.challenger.address);
       await expect(
         core.stakeManager.connect(core.disputer).postBond(core.challenger.address, 0),
@@ -489,7 +501,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerZeroAddress when releasing a bond to the zero address", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       await core.stakeManager.connect(core.disputer).postBond(core.challenger.address, E(10));
       await expect(
         core.stakeManager.connect(core.disputer).releaseBond(ethers.ZeroAddress, E(10)),
@@ -501,7 +513,7 @@ describe("StakeManager", () => {
 
   describe("DISPUTE_ROLE", () => {
     it("is keccak256('verity.role.dispute') and gates lockStake, unlockStake, slash, postBond and releaseBond", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, outsider, provider, challenger, disputer } = core;
       const role = await stakeManager.DISPUTE_ROLE();
       expect(role).to.equal(ethers.id("verity.role.dispute"));
@@ -526,7 +538,7 @@ describe("StakeManager", () => {
     });
 
     it("is not held by the admin unless granted", async () => {
-      const { stakeManager, admin, provider } = await networkHelpers.loadFixture(staked);
+      const { stakeManager, admin, provider } = await load(staked);
       const role = await stakeManager.DISPUTE_ROLE();
       expect(await stakeManager.hasRole(role, admin.address)).to.equal(false);
       await expect(stakeManager.connect(admin).lockStake(provider.address))
@@ -537,7 +549,7 @@ describe("StakeManager", () => {
 
   describe("governance setters", () => {
     it("setTreasury redirects future slashes and emits TreasuryUpdated", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, admin, outsider, disputer, provider, challenger } = core;
       await expect(stakeManager.connect(admin).setTreasury(outsider.address))
         .to.emit(stakeManager, "TreasuryUpdated")
@@ -548,7 +560,7 @@ describe("StakeManager", () => {
     });
 
     it("setChallengerShareBps sets the share and emits ChallengerShareUpdated, up to 10,000 bps", async () => {
-      const { stakeManager, admin } = await networkHelpers.loadFixture(staked);
+      const { stakeManager, admin } = await load(staked);
       await expect(stakeManager.connect(admin).setChallengerShareBps(10_000))
         .to.emit(stakeManager, "ChallengerShareUpdated")
         .withArgs(10_000);
@@ -556,7 +568,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerZeroAddress for a zero treasury and StakeManagerInvalidShare above 10,000 bps", async () => {
-      const { stakeManager, admin, treasury } = await networkHelpers.loadFixture(staked);
+      const { stakeManager, admin, treasury } = await load(staked);
       await expect(stakeManager.connect(admin).setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(
         stakeManager,
         "StakeManagerZeroAddress",
@@ -569,7 +581,7 @@ describe("StakeManager", () => {
     });
 
     it("revert with AccessControlUnauthorizedAccount for anyone without DEFAULT_ADMIN_ROLE", async () => {
-      const { stakeManager, disputer, treasury } = await networkHelpers.loadFixture(staked);
+      const { stakeManager, disputer, treasury } = await load(staked);
       await expect(stakeManager.connect(disputer).setTreasury(disputer.address))
         .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
         .withArgs(disputer.address, ZERO_HASH);
@@ -594,7 +606,7 @@ describe("StakeManager", () => {
     }
 
     it("accepts an unbonding delay one second above PolicyBounds.MIN_UNBONDING_DELAY and sets every parameter", async () => {
-      const core = await networkHelpers.loadFixture(deployed);
+      const core = await load(deployed);
       const a = await args(core);
       const sm = await ethers.deployContract("StakeManager", [...a]);
       expect(await sm.unbondingDelay()).to.equal(BigInt(Bounds.MIN_UNBONDING_DELAY + 1));
@@ -607,7 +619,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerUnbondingDelayTooShort at or below PolicyBounds.MIN_UNBONDING_DELAY", async () => {
-      const core = await networkHelpers.loadFixture(deployed);
+      const core = await load(deployed);
       const factory = await ethers.getContractFactory("StakeManager");
       const a = await args(core);
       for (const delay of [Bounds.MIN_UNBONDING_DELAY, Bounds.MIN_UNBONDING_DELAY - 1, 0]) {
@@ -618,7 +630,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerZeroAddress for a zero token, ledger, admin or treasury", async () => {
-      const core = await networkHelpers.loadFixture(deployed);
+      const core = await load(deployed);
       const factory = await ethers.getContractFactory("StakeManager");
       const a = await args(core);
       for (const i of [0, 1, 2, 3]) {
@@ -629,7 +641,7 @@ describe("StakeManager", () => {
     });
 
     it("reverts with StakeManagerInvalidShare for a share above 10,000 bps", async () => {
-      const core = await networkHelpers.loadFixture(deployed);
+      const core = await load(deployed);
       const factory = await ethers.getContractFactory("StakeManager");
       const a = await args(core);
       await expect(factory.deploy(a[0], a[1], a[2], a[3], 10_001, a[5]))
@@ -640,7 +652,7 @@ describe("StakeManager", () => {
 
   describe("views", () => {
     it("report the token, the ledger, the deployed delay and the totals", async () => {
-      const core = await networkHelpers.loadFixture(staked);
+      const core = await load(staked);
       const { stakeManager, token, ledger, disputer, challenger } = core;
       expect(await stakeManager.token()).to.equal(await token.getAddress());
       expect(await stakeManager.ledger()).to.equal(await ledger.getAddress());
