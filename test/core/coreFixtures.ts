@@ -32,7 +32,7 @@ type Signer = Awaited<ReturnType<Ethers["getSigners"]>>[number];
 /** The Merkle leaf encoding of the ledger's batches. */
 export const LEAF_TYPES = ["bytes32", "bytes32", "bytes32"];
 
-/** Pure id derivations, computed off-chain exactly as docs/the contracts define them. */
+/** Ids computed off-chain with ethers.AbiCoder, as IModelRegistry/IInferenceLedger define them. */
 export function ids(ethers: Ethers) {
   const abi = ethers.AbiCoder.defaultAbiCoder();
   return {
