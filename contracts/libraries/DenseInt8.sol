@@ -98,10 +98,14 @@ library DenseInt8 {
     }
 
     /// @notice Exact integer dot product `sum_k x[k] * row[k]` of two int8 vectors.
-    /// @dev Reads 32 elements of each vector per `calldataload` and sign-extends each byte; the tail
-    /// (length mod 32) is read element by element, so bytes past either vector are never used.
-    /// Reads `x.length` elements of both vectors: the caller checks that `row` is as long as `x`.
-    /// |result| <= 65,536 * 128 * 128 = 2^30 within the profile bounds.
+    /// @dev Reads 32 elements of each vector per `calldataload`. Whole words use offset binary: flipping the
+    /// top bit of every byte (one `xor` per word) turns int8 `x` into the unsigned byte `u = x + 128`, and
+    /// `x * w = u * v - 128 * (u + v) + 16384`. The products `u * v` take one `byte` per operand and no sign
+    /// extension; `sum (u + v)` is added in 16-bit lanes (at most 4 * 255 per lane per word) and reduced by one
+    /// multiplication with 0x0001...0001 (the top lane receives the sum of all lanes, at most 16,320 < 2^16).
+    /// The tail (length mod 32) is read element by element with sign extension, so bytes past either vector
+    /// are never used. Reads `x.length` elements of both vectors: the caller checks that `row` is as long as
+    /// `x`. |result| <= 65,536 * 128 * 128 = 2^30 within the profile bounds.
     /// @param x First vector.
     /// @param row Second vector, at least `x.length` long.
     /// @return sum The dot product.
@@ -110,47 +114,60 @@ library DenseInt8 {
             let xp := x.offset
             let rp := row.offset
             let n := x.length
+            let whole := and(n, not(31))
+            let uv := 0 // sum of u * v over whole words
+            let uPlusV := 0 // sum of u + v over whole words
+            let flip := 0x8080808080808080808080808080808080808080808080808080808080808080
+            let lowBytes := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+            let ones := 0x0001000100010001000100010001000100010001000100010001000100010001
             for {
-                let end := add(xp, and(n, not(31)))
+                let end := add(xp, whole)
             } lt(xp, end) {
                 xp := add(xp, 32)
                 rp := add(rp, 32)
             } {
-                let a := calldataload(xp)
-                let b := calldataload(rp)
-                sum := add(sum, mul(signextend(0, byte(0, a)), signextend(0, byte(0, b))))
-                sum := add(sum, mul(signextend(0, byte(1, a)), signextend(0, byte(1, b))))
-                sum := add(sum, mul(signextend(0, byte(2, a)), signextend(0, byte(2, b))))
-                sum := add(sum, mul(signextend(0, byte(3, a)), signextend(0, byte(3, b))))
-                sum := add(sum, mul(signextend(0, byte(4, a)), signextend(0, byte(4, b))))
-                sum := add(sum, mul(signextend(0, byte(5, a)), signextend(0, byte(5, b))))
-                sum := add(sum, mul(signextend(0, byte(6, a)), signextend(0, byte(6, b))))
-                sum := add(sum, mul(signextend(0, byte(7, a)), signextend(0, byte(7, b))))
-                sum := add(sum, mul(signextend(0, byte(8, a)), signextend(0, byte(8, b))))
-                sum := add(sum, mul(signextend(0, byte(9, a)), signextend(0, byte(9, b))))
-                sum := add(sum, mul(signextend(0, byte(10, a)), signextend(0, byte(10, b))))
-                sum := add(sum, mul(signextend(0, byte(11, a)), signextend(0, byte(11, b))))
-                sum := add(sum, mul(signextend(0, byte(12, a)), signextend(0, byte(12, b))))
-                sum := add(sum, mul(signextend(0, byte(13, a)), signextend(0, byte(13, b))))
-                sum := add(sum, mul(signextend(0, byte(14, a)), signextend(0, byte(14, b))))
-                sum := add(sum, mul(signextend(0, byte(15, a)), signextend(0, byte(15, b))))
-                sum := add(sum, mul(signextend(0, byte(16, a)), signextend(0, byte(16, b))))
-                sum := add(sum, mul(signextend(0, byte(17, a)), signextend(0, byte(17, b))))
-                sum := add(sum, mul(signextend(0, byte(18, a)), signextend(0, byte(18, b))))
-                sum := add(sum, mul(signextend(0, byte(19, a)), signextend(0, byte(19, b))))
-                sum := add(sum, mul(signextend(0, byte(20, a)), signextend(0, byte(20, b))))
-                sum := add(sum, mul(signextend(0, byte(21, a)), signextend(0, byte(21, b))))
-                sum := add(sum, mul(signextend(0, byte(22, a)), signextend(0, byte(22, b))))
-                sum := add(sum, mul(signextend(0, byte(23, a)), signextend(0, byte(23, b))))
-                sum := add(sum, mul(signextend(0, byte(24, a)), signextend(0, byte(24, b))))
-                sum := add(sum, mul(signextend(0, byte(25, a)), signextend(0, byte(25, b))))
-                sum := add(sum, mul(signextend(0, byte(26, a)), signextend(0, byte(26, b))))
-                sum := add(sum, mul(signextend(0, byte(27, a)), signextend(0, byte(27, b))))
-                sum := add(sum, mul(signextend(0, byte(28, a)), signextend(0, byte(28, b))))
-                sum := add(sum, mul(signextend(0, byte(29, a)), signextend(0, byte(29, b))))
-                sum := add(sum, mul(signextend(0, byte(30, a)), signextend(0, byte(30, b))))
-                sum := add(sum, mul(signextend(0, byte(31, a)), signextend(0, byte(31, b))))
+                let a := xor(calldataload(xp), flip)
+                let b := xor(calldataload(rp), flip)
+                let lanes := add(
+                    add(and(a, lowBytes), and(shr(8, a), lowBytes)),
+                    add(and(b, lowBytes), and(shr(8, b), lowBytes))
+                )
+                uPlusV := add(uPlusV, shr(240, mul(lanes, ones)))
+                uv := add(uv, mul(byte(0, a), byte(0, b)))
+                uv := add(uv, mul(byte(1, a), byte(1, b)))
+                uv := add(uv, mul(byte(2, a), byte(2, b)))
+                uv := add(uv, mul(byte(3, a), byte(3, b)))
+                uv := add(uv, mul(byte(4, a), byte(4, b)))
+                uv := add(uv, mul(byte(5, a), byte(5, b)))
+                uv := add(uv, mul(byte(6, a), byte(6, b)))
+                uv := add(uv, mul(byte(7, a), byte(7, b)))
+                uv := add(uv, mul(byte(8, a), byte(8, b)))
+                uv := add(uv, mul(byte(9, a), byte(9, b)))
+                uv := add(uv, mul(byte(10, a), byte(10, b)))
+                uv := add(uv, mul(byte(11, a), byte(11, b)))
+                uv := add(uv, mul(byte(12, a), byte(12, b)))
+                uv := add(uv, mul(byte(13, a), byte(13, b)))
+                uv := add(uv, mul(byte(14, a), byte(14, b)))
+                uv := add(uv, mul(byte(15, a), byte(15, b)))
+                uv := add(uv, mul(byte(16, a), byte(16, b)))
+                uv := add(uv, mul(byte(17, a), byte(17, b)))
+                uv := add(uv, mul(byte(18, a), byte(18, b)))
+                uv := add(uv, mul(byte(19, a), byte(19, b)))
+                uv := add(uv, mul(byte(20, a), byte(20, b)))
+                uv := add(uv, mul(byte(21, a), byte(21, b)))
+                uv := add(uv, mul(byte(22, a), byte(22, b)))
+                uv := add(uv, mul(byte(23, a), byte(23, b)))
+                uv := add(uv, mul(byte(24, a), byte(24, b)))
+                uv := add(uv, mul(byte(25, a), byte(25, b)))
+                uv := add(uv, mul(byte(26, a), byte(26, b)))
+                uv := add(uv, mul(byte(27, a), byte(27, b)))
+                uv := add(uv, mul(byte(28, a), byte(28, b)))
+                uv := add(uv, mul(byte(29, a), byte(29, b)))
+                uv := add(uv, mul(byte(30, a), byte(30, b)))
+                uv := add(uv, mul(byte(31, a), byte(31, b)))
             }
+            // sum over whole words of (u - 128)(v - 128); fits easily in int256, two's complement `sub`.
+            sum := sub(add(uv, mul(whole, 16384)), mul(uPlusV, 128))
             let rem := and(n, 31)
             if rem {
                 let a := calldataload(xp)
