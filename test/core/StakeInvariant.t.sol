@@ -16,12 +16,12 @@ import {StakeGhosts} from "./handlers/StakeGhosts.sol";
 /// @dev Declared here, not used directly from handlers/: Hardhat writes artifacts only for the contracts of
 /// the test files it is asked to run, and the invariant runner needs each target's artifact, so running
 /// this file alone would otherwise fail with "address does not have an associated contract".
-contract ProviderActors is ProviderHandler {
+contract ProviderHandlerTarget is ProviderHandler {
     constructor(StakeManager stake_, MockERC20 token_, StakeGhosts ghosts_) ProviderHandler(stake_, token_, ghosts_) {}
 }
 
-/// @notice The dispute handler as deployed by the invariant test (see `ProviderActors`).
-contract DisputeActor is DisputeHandler {
+/// @notice The dispute handler as deployed by the invariant test (see `ProviderHandlerTarget`).
+contract DisputeHandlerTarget is DisputeHandler {
     constructor(StakeManager stake_, MockERC20 token_, StakeGhosts ghosts_) DisputeHandler(stake_, token_, ghosts_) {}
 }
 
@@ -60,8 +60,8 @@ contract StakeInvariantTest is Test {
         _providers = [address(0x1001), address(0x1002), address(0x1003)];
         _challengers = [address(0xC001), address(0xC002)];
         ghosts = new StakeGhosts(_providers, _challengers, _TREASURY);
-        providerHandler = new ProviderActors(stake, token, ghosts);
-        disputeHandler = new DisputeActor(stake, token, ghosts);
+        providerHandler = new ProviderHandlerTarget(stake, token, ghosts);
+        disputeHandler = new DisputeHandlerTarget(stake, token, ghosts);
         ghosts.setHandlers(address(providerHandler), address(disputeHandler));
         stake.grantRole(stake.DISPUTE_ROLE(), address(disputeHandler));
 
@@ -191,11 +191,14 @@ contract StakeInvariantTest is Test {
         providerHandler.deposit(2, 300e18);
         providerHandler.requestUnbond(0, 0); // seed 0 -> the honest provider; amount % 4 == 0 -> all of it
         disputeHandler.lockStake(0);
+        providerHandler.warp(1); // to one second before the honest provider's readyAt
+        assertEq(block.timestamp + 1, ghosts.modelOf(honest).readyAt, "warped to readyAt - 1");
+        providerHandler.withdraw(0); // too early (and locked): StillUnbonding comes first
         providerHandler.warp(0); // exactly to the honest provider's readyAt
         assertEq(block.timestamp, ghosts.modelOf(honest).readyAt, "warped to readyAt");
         providerHandler.withdraw(1); // nobody can withdraw: provider 1 has nothing unbonding
         providerHandler.withdraw(0); // the honest provider is locked
-        assertEq(providerHandler.withdrawRefusals(), 2, "refusals");
+        assertEq(providerHandler.withdrawRefusals(), 3, "refusals");
         disputeHandler.unlockStake(0);
         providerHandler.withdraw(1); // finds the honest provider, now free
         disputeHandler.slash(1, 100e18, 0, 0); // provider 2, 100e18 bounded to [1, 451e18]: 100e18, bps 0
@@ -212,7 +215,7 @@ contract StakeInvariantTest is Test {
         assertEq(providerHandler.unbondCalls(), 1, "unbonds");
         assertEq(providerHandler.withdrawCalls(), 1, "withdrawals");
         assertEq(providerHandler.claimCalls(), 3, "claims");
-        assertEq(providerHandler.warpCalls(), 1, "warps");
+        assertEq(providerHandler.warpCalls(), 2, "warps");
         assertEq(providerHandler.skippedCalls(), 1, "provider skips");
         assertEq(disputeHandler.lockCalls(), 1, "locks");
         assertEq(disputeHandler.unlockCalls(), 1, "unlocks");
@@ -220,7 +223,7 @@ contract StakeInvariantTest is Test {
         assertEq(disputeHandler.postBondCalls(), 1, "bonds posted");
         assertEq(disputeHandler.releaseBondCalls(), 1, "bonds released");
         assertEq(disputeHandler.skippedCalls(), 1, "dispute skips");
-        assertEq(_allCalls(), 19, "each of the 19 calls counted once");
+        assertEq(_allCalls(), 21, "each of the 21 calls counted once");
 
         assertEq(token.balanceOf(honest), 110e18, "honest: stake back and the bond won");
         assertEq(token.balanceOf(_challengers[0]), 0, "challenger 0: 0% of 100e18, and its bond went to the provider");

@@ -128,16 +128,18 @@ contract ProviderHandler is Test {
         ++skippedCalls;
     }
 
-    /// @notice Time passes: one time in three exactly up to the next unbonding readyAt (so withdrawals
-    /// are tried right at the boundary), otherwise between a minute and 15 days.
+    /// @notice Time passes: one time in four exactly up to the next unbonding readyAt, one time in four to
+    /// one second before it (so withdrawals are tried on both sides of the boundary), otherwise between a
+    /// minute and 15 days.
     function warp(uint256 seed) external {
         uint256 next = type(uint256).max;
-        if (seed % 3 == 0) {
+        if (seed % 4 < 2) {
             uint256 n = ghosts.providerCount();
             for (uint256 i; i < n; ++i) {
                 uint256 readyAt = ghosts.modelOf(ghosts.providerAt(i)).readyAt;
                 if (readyAt > block.timestamp && readyAt < next) next = readyAt;
             }
+            if (next != type(uint256).max && seed % 4 == 1 && next - 1 > block.timestamp) next -= 1;
         }
         if (next == type(uint256).max) next = block.timestamp + bound(seed >> 2, 1 minutes, 15 days);
         vm.warp(next);
