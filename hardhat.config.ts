@@ -17,6 +17,8 @@ const compiler = {
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
+    // The network deployment module stakes an existing token through this interface's artifact.
+    npmFilesToBuild: ["@openzeppelin/contracts/token/ERC20/IERC20.sol"],
     profiles: {
       default: compiler,
       production: compiler,

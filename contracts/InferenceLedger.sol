@@ -55,7 +55,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
             mstore(add(p, 0x20), inputHash)
             mstore(add(p, 0x40), outputHash)
             mstore(add(p, 0x60), traceRoot)
-            mstore(add(p, 0x80), 0xc0)
+            mstore(add(p, 0x80), 0xa0) // offset of `inputData`: after the five head words
             mstore(add(p, 0xa0), inputData.length)
             calldatacopy(add(p, 0xc0), inputData.offset, inputData.length)
             mstore(add(add(p, 0xc0), inputData.length), 0) // zero the padding of the last word

@@ -83,8 +83,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     function deposit(uint256 amount) external nonReentrant {
         if (amount == 0) revert StakeManagerZeroAmount();
         Stake storage stake = _stakes[msg.sender];
+        if (amount > type(uint96).max - stake.active) revert StakeManagerAmountTooLarge(amount);
         uint256 active = stake.active + amount;
-        if (active > type(uint96).max) revert StakeManagerAmountTooLarge(amount);
         stake.active = uint96(active);
         totalActive += amount;
         emit StakeDeposited(msg.sender, amount, active);
@@ -98,6 +98,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         Stake storage stake = _stakes[msg.sender];
         uint256 active = stake.active;
         if (amount > active) revert StakeManagerInsufficientStake(amount, active);
+        if (amount > type(uint96).max - stake.unbonding) revert StakeManagerAmountTooLarge(amount);
         uint40 readyAt = (block.timestamp + unbondingDelay).toUint40();
         stake.active = uint96(active - amount);
         stake.unbonding += uint96(amount);

@@ -4,6 +4,7 @@
  * bench/results.json ({"gas": {...}, "offchain": {...}, ...}) and printed as a table.
  * Targets from the issues are checked here against the measured numbers (not in timed tests).
  */
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { sections } from "./bench/sections.js";
@@ -24,7 +25,14 @@ for (const [name, load] of Object.entries(sections)) {
   await connection.close();
 }
 
-const results = Object.fromEntries(Object.entries(merged).filter(([, v]) => Object.keys(v).length > 0));
+// A partial run (BENCH_ONLY) updates its own numbers and keeps the rest of the last full run.
+const previous: Record<string, Record<string, number>> =
+  only !== undefined && existsSync("bench/results.json") ? JSON.parse(readFileSync("bench/results.json", "utf8")) : {};
+const results: Record<string, Record<string, number>> = {};
+for (const [group, values] of Object.entries(merged)) {
+  const combined = { ...(previous[group] ?? {}), ...values };
+  if (Object.keys(combined).length > 0) results[group] = combined;
+}
 await mkdir("bench", { recursive: true });
 await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
 

@@ -40,7 +40,8 @@ interface IModelRegistry {
     error ModelRegistryNotPublisher(bytes32 modelId, address caller);
     /// @notice `predecessor` already has a newer version, `successor`: version chains do not fork.
     error ModelRegistryAlreadySucceeded(bytes32 predecessor, bytes32 successor);
-    /// @notice The model is revoked; it cannot be deprecated, revoked again or extended.
+    /// @notice The model is revoked; it cannot be deprecated or revoked again. (Its publisher may still
+    /// register a successor version, for example a fixed model: the successor has its own status.)
     error ModelRegistryModelRevoked(bytes32 modelId);
     /// @notice The model is already deprecated; a grace time cannot be changed once set.
     error ModelRegistryAlreadyDeprecated(bytes32 modelId);

@@ -397,19 +397,16 @@ describe("ModelRegistry", () => {
       expect(await registry.statusOf(modelId)).to.equal(ModelStatus.Deprecated);
     });
 
-    it("reverts with ModelRegistryModelRevoked when extending a revoked model with a new version", async () => {
-      // IModelRegistry: "The model is revoked; it cannot be deprecated, revoked again or extended."
+    it("lets the publisher register a fixed successor of a revoked model, which starts Active", async () => {
+      // IModelRegistry: a revoked model cannot be deprecated or revoked again, but may get a successor.
       const core = await networkHelpers.loadFixture(withModel);
       const { registry, publisher, policy, modelId } = core;
       await registry.connect(publisher).revokeModel(modelId);
-      const before = await modelState(core, modelId);
       const c = content("v2");
-      await expect(
-        registry.connect(publisher).registerVersion(modelId, c.weightsRoot, c.graphHash, c.engineId, "", policy),
-      )
-        .to.be.revertedWithCustomError(registry, "ModelRegistryModelRevoked")
-        .withArgs(modelId);
-      expect(await modelState(core, modelId)).to.deep.equal(before);
+      await registry.connect(publisher).registerVersion(modelId, c.weightsRoot, c.graphHash, c.engineId, "", policy);
+      expect(await registry.latestVersion(modelId)).to.equal(idOf("v2"));
+      expect(await registry.statusOf(modelId)).to.equal(ModelStatus.Revoked);
+      expect(await registry.statusOf(idOf("v2"))).to.equal(ModelStatus.Active);
     });
   });
 

@@ -81,9 +81,12 @@ abstract contract Test {
     function bound(int256 x, int256 min, int256 max) internal pure returns (int256) {
         if (min > max) revert TestBoundInvalidRange(min, max);
         if (x >= min && x <= max) return x;
-        uint256 size = uint256(max - min) + 1;
-        uint256 offset = uint256(x) % size;
-        return int256(uint256(min) + offset);
+        // Two's-complement arithmetic: wrapping is the intent here.
+        unchecked {
+            uint256 size = uint256(max - min) + 1;
+            uint256 offset = uint256(x) % size;
+            return int256(uint256(min) + offset);
+        }
     }
 
     // ---------------------------------------------------------------- assertions
