@@ -3,24 +3,24 @@ pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IInferenceLedger} from "./interfaces/IInferenceLedger.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {Commitments} from "./libraries/Commitments.sol";
 import {DenseInt8} from "./libraries/DenseInt8.sol";
-import {BatchHeader, Inference, Record} from "./types/Commitment.sol";
+import {BatchHeader, Inference} from "./types/Commitment.sol";
 import {DisputeParams, GameState, NeuronProof, Outcome, Phase} from "./types/Dispute.sol";
 import {LayerSpec} from "./types/LayerSpec.sol";
-import {ModelPolicy} from "./types/Model.sol";
+import {DisputeTerms} from "./types/Model.sol";
 
 /// @title DisputeGame
 /// @notice One-step fraud proofs for `dense-int8-v1` inferences (docs/protocol.md, "Dispute game").
 /// @dev Holds no tokens: bonds and stakes stay in the stake manager, which this contract drives through
 /// its DISPUTE_ROLE. Per game it stores one slot (`GameState`); the immutable `DisputeParams` are
 /// passed with every move and checked against the dispute id, their hash.
-contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuard {
+contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTransient {
     /// @notice May pause new disputes (never moves, timeouts or withdrawals).
     bytes32 public constant GUARDIAN_ROLE = keccak256("verity.role.guardian");
 
@@ -34,8 +34,6 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuard {
     /// @notice The vault holding stakes and bonds.
     IStakeManager public immutable stakeManager;
 
-    /// @inheritdoc IDisputeGame
-    uint64 public disputeCount;
 
     mapping(bytes32 disputeId => GameState) private _games;
 
@@ -63,17 +61,17 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuard {
         Inference calldata inference
     ) external whenNotPaused nonReentrant returns (bytes32) {
         // The ledger checks that the commitment exists, is inside its window and is not overturned.
-        Record memory record = ledger.markDisputeOpened(commitmentId);
+        address provider = ledger.markDisputeOpened(commitmentId);
         // INVARIANT: a game is about exactly the committed inference of exactly this model.
         bytes32 computed = Commitments.commitmentId(
-            record.provider,
+            provider,
             modelId,
             inference.inputHash,
             inference.outputHash,
             inference.traceRoot
         );
         if (computed != commitmentId) revert DisputeGameInferenceMismatch(commitmentId);
-        return _open(commitmentId, false, modelId, record.provider, inference, Phase.AwaitingTrace);
+        return _open(commitmentId, false, modelId, provider, inference, Phase.AwaitingTrace);
     }
 
     /// @inheritdoc IDisputeGame
@@ -261,8 +259,10 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuard {
         Inference calldata inference,
         Phase first
     ) private returns (bytes32 disputeId) {
-        (ModelPolicy memory policy, bytes32 engineId) = registry.disputeTermsOf(modelId);
+        (DisputeTerms memory policy, bytes32 engineId) = registry.disputeTermsOf(modelId);
         if (engineId != DenseInt8.ENGINE_ID) revert DisputeGameUnsupportedEngine(modelId, engineId);
+        // Locks the provider's stake, takes the bond, and reads the governed share to snapshot.
+        uint16 share = stakeManager.openDisputeStake(provider, msg.sender, policy.challengerBond);
         // Policies are immutable per model version; the share is governed, so it is snapshotted here.
         DisputeParams memory params = DisputeParams({
             target: target,
@@ -274,10 +274,12 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuard {
             bond: policy.challengerBond,
             slashAmount: policy.slashAmount,
             responseWindow: policy.responseWindow,
-            challengerShareBps: stakeManager.challengerShareBps(),
-            nonce: disputeCount++
+            challengerShareBps: share,
+            nonce: uint64(block.number)
         });
         disputeId = keccak256(abi.encode(params));
+        // The nonce is the block number: one challenger opens at most one game per target per block.
+        if (_games[disputeId].phase != Phase.None) revert DisputeGameDuplicate(disputeId);
         uint48 deadline = uint48(block.timestamp) + policy.responseWindow;
         _games[disputeId] = GameState({
             deadline: deadline,
@@ -287,8 +289,6 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuard {
             layer: 0
         });
         emit DisputeOpened(disputeId, target, msg.sender, params, first, deadline);
-        stakeManager.lockStake(provider);
-        stakeManager.postBond(msg.sender, policy.challengerBond);
     }
 
     /// @dev Loads a live game for a move of `expected` phase by the party whose move it is, in time.

@@ -81,13 +81,13 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     // ------------------------------------------------------------------ disputes
 
     /// @inheritdoc IInferenceLedger
-    function markDisputeOpened(bytes32 id) external onlyRole(DISPUTE_ROLE) returns (Record memory record) {
+    function markDisputeOpened(bytes32 id) external onlyRole(DISPUTE_ROLE) returns (address provider) {
         Record storage stored = _record(id, RecordKind.Single);
         _checkDisputable(id, stored, stored.overturned);
         uint24 open = stored.openDisputes + 1;
         stored.openDisputes = open;
         emit DisputeMarked(id, bytes32(0), open);
-        return stored;
+        return stored.provider;
     }
 
     /// @inheritdoc IInferenceLedger

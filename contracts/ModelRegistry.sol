@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IInferenceLedger} from "./interfaces/IInferenceLedger.sol";
 import {PolicyBounds} from "./libraries/PolicyBounds.sol";
-import {CommitTerms, ModelPolicy, ModelStatus} from "./types/Model.sol";
+import {CommitTerms, DisputeTerms, ModelPolicy, ModelStatus} from "./types/Model.sol";
 
 /// @title ModelRegistry
 /// @notice Content-addressed model versions with a lifecycle and a policy each.
@@ -17,7 +17,31 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     /// @notice The ledger whose admission cache this registry writes.
     IInferenceLedger public immutable ledger;
 
-    mapping(bytes32 modelId => Model) private _models;
+    /// @dev Storage layout of a model version, arranged for its hot reader: `disputeTermsOf` (a dispute
+    /// opening) reads slot 1 and `engineId` only. The ledger reads nothing here (it has its own cache).
+    struct StoredModel {
+        // slot 0: 160 + 48 + 48
+        address publisher;
+        uint48 registeredAt;
+        uint48 acceptsUntil;
+        // slot 1: 8 + 32 + 96 + 96 = 232
+        ModelStatus status;
+        uint32 responseWindow;
+        uint96 challengerBond;
+        uint96 slashAmount;
+        // slot 2: 32 + 96 + 32 = 160
+        uint32 challengeWindow;
+        uint96 minStake;
+        uint32 version;
+        bytes32 weightsRoot;
+        bytes32 graphHash;
+        bytes32 engineId;
+        bytes32 predecessor;
+        bytes32 successor;
+        string metadataURI;
+    }
+
+    mapping(bytes32 modelId => StoredModel) private _models;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE (use a timelock in production).
     /// @param ledger_ The inference ledger; it must bind this registry with `bindSources`.
@@ -47,7 +71,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         string calldata metadataURI,
         ModelPolicy calldata policy
     ) external returns (bytes32 modelId) {
-        Model storage previous = _existing(predecessor);
+        StoredModel storage previous = _existing(predecessor);
         if (previous.publisher != msg.sender) revert ModelRegistryNotPublisher(predecessor, msg.sender);
         // INVARIANT: a version chain is a list, never a tree: `latestVersion` is unambiguous.
         if (previous.successor != bytes32(0)) revert ModelRegistryAlreadySucceeded(predecessor, previous.successor);
@@ -57,7 +81,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
 
     /// @inheritdoc IModelRegistry
     function deprecateModel(bytes32 modelId, uint32 gracePeriod) external {
-        Model storage model = _existing(modelId);
+        StoredModel storage model = _existing(modelId);
         if (model.publisher != msg.sender) revert ModelRegistryNotPublisher(modelId, msg.sender);
         if (model.status == ModelStatus.Revoked) revert ModelRegistryModelRevoked(modelId);
         if (model.status == ModelStatus.Deprecated) revert ModelRegistryAlreadyDeprecated(modelId);
@@ -73,7 +97,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
 
     /// @inheritdoc IModelRegistry
     function revokeModel(bytes32 modelId) external {
-        Model storage model = _existing(modelId);
+        StoredModel storage model = _existing(modelId);
         if (model.publisher != msg.sender && !hasRole(GOVERNOR_ROLE, msg.sender)) {
             revert ModelRegistryNotPublisher(modelId, msg.sender);
         }
@@ -86,18 +110,33 @@ contract ModelRegistry is IModelRegistry, AccessControl {
 
     /// @inheritdoc IModelRegistry
     function getModel(bytes32 modelId) external view returns (Model memory) {
-        return _existing(modelId);
+        StoredModel storage m = _existing(modelId);
+        return
+            Model({
+                publisher: m.publisher,
+                registeredAt: m.registeredAt,
+                acceptsUntil: m.acceptsUntil,
+                status: m.status,
+                version: m.version,
+                weightsRoot: m.weightsRoot,
+                graphHash: m.graphHash,
+                engineId: m.engineId,
+                predecessor: m.predecessor,
+                successor: m.successor,
+                policy: _policy(m),
+                metadataURI: m.metadataURI
+            });
     }
 
     /// @inheritdoc IModelRegistry
     function policyOf(bytes32 modelId) external view returns (ModelPolicy memory) {
-        return _existing(modelId).policy;
+        return _policy(_existing(modelId));
     }
 
     /// @inheritdoc IModelRegistry
-    function disputeTermsOf(bytes32 modelId) external view returns (ModelPolicy memory policy, bytes32 engineId) {
-        Model storage model = _existing(modelId);
-        return (model.policy, model.engineId);
+    function disputeTermsOf(bytes32 modelId) external view returns (DisputeTerms memory terms, bytes32 engineId) {
+        StoredModel storage m = _existing(modelId);
+        return (DisputeTerms(m.responseWindow, m.challengerBond, m.slashAmount), m.engineId);
     }
 
     /// @inheritdoc IModelRegistry
@@ -138,7 +177,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         }
         _checkPolicy(policy);
         modelId = computeModelId(weightsRoot, graphHash, engineId);
-        Model storage model = _models[modelId];
+        StoredModel storage model = _models[modelId];
         if (model.status != ModelStatus.None) revert ModelRegistryAlreadyRegistered(modelId);
 
         model.publisher = msg.sender;
@@ -150,7 +189,11 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         model.graphHash = graphHash;
         model.engineId = engineId;
         model.predecessor = predecessor;
-        model.policy = policy;
+        model.challengeWindow = policy.challengeWindow;
+        model.responseWindow = policy.responseWindow;
+        model.minStake = policy.minStake;
+        model.slashAmount = policy.slashAmount;
+        model.challengerBond = policy.challengerBond;
         model.metadataURI = metadataURI;
 
         emit ModelRegistered(
@@ -168,19 +211,23 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @dev Writes the ledger's admission cache; the ledger only accepts it from this registry.
-    function _sync(bytes32 modelId, Model storage model) private {
+    function _sync(bytes32 modelId, StoredModel storage model) private {
         ledger.syncCommitTerms(
             modelId,
             CommitTerms({
-                minStake: model.policy.minStake,
-                challengeWindow: model.policy.challengeWindow,
+                minStake: model.minStake,
+                challengeWindow: model.challengeWindow,
                 acceptsUntil: model.acceptsUntil,
                 status: model.status
             })
         );
     }
 
-    function _existing(bytes32 modelId) private view returns (Model storage model) {
+    function _policy(StoredModel storage m) private view returns (ModelPolicy memory) {
+        return ModelPolicy(m.challengeWindow, m.responseWindow, m.minStake, m.slashAmount, m.challengerBond);
+    }
+
+    function _existing(bytes32 modelId) private view returns (StoredModel storage model) {
         model = _models[modelId];
         if (model.status == ModelStatus.None) revert ModelRegistryUnknownModel(modelId);
     }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IInferenceLedger} from "./interfaces/IInferenceLedger.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
@@ -15,7 +15,7 @@ import {PolicyBounds} from "./libraries/PolicyBounds.sol";
 /// @dev Supports plain ERC-20 tokens; fee-on-transfer and rebasing tokens break the accounting and are
 /// not supported. Every change of a provider's active stake is mirrored into the ledger's admission
 /// cache in the same transaction.
-contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
+contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -36,14 +36,17 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     /// @inheritdoc IStakeManager
     uint16 public challengerShareBps;
 
-    /// @notice Sum of all active stakes.
-    uint256 public totalActive;
-    /// @notice Sum of all unbonding stakes.
-    uint256 public totalUnbonding;
-    /// @notice Sum of all bonds held for open disputes.
-    uint256 public totalBonds;
-    /// @notice Sum of all unclaimed credits.
-    uint256 public totalCredits;
+    /// @dev The four totals in two slots. Bonds share a slot with active stakes, which are non-zero
+    /// whenever a dispute can open, so posting the first bond rewrites a live slot instead of a fresh one.
+    /// 128 bits each: far above any token's supply.
+    struct Totals {
+        uint128 active;
+        uint128 bonds;
+        uint128 unbonding;
+        uint128 credits;
+    }
+
+    Totals private _totals;
 
     mapping(address provider => Stake) private _stakes;
     mapping(address account => uint256) private _credits;
@@ -86,7 +89,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         if (amount > type(uint96).max - stake.active) revert StakeManagerAmountTooLarge(amount);
         uint256 active = stake.active + amount;
         stake.active = uint96(active);
-        totalActive += amount;
+        _totals.active += uint128(amount);
         emit StakeDeposited(msg.sender, amount, active);
         ledger.syncProviderStake(msg.sender, uint96(active));
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -103,8 +106,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         stake.active = uint96(active - amount);
         stake.unbonding += uint96(amount);
         stake.unbondingReadyAt = readyAt;
-        totalActive -= amount;
-        totalUnbonding += amount;
+        _totals.active -= uint128(amount);
+        _totals.unbonding += uint128(amount);
         emit UnbondingRequested(msg.sender, amount, stake.unbonding, readyAt);
         ledger.syncProviderStake(msg.sender, uint96(active - amount));
     }
@@ -121,7 +124,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         if (stake.openDisputes != 0) revert StakeManagerOpenDisputes(msg.sender, stake.openDisputes);
         stake.unbonding = 0;
         stake.unbondingReadyAt = 0;
-        totalUnbonding -= amount;
+        _totals.unbonding -= uint128(amount);
         emit StakeWithdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -131,7 +134,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         amount = _credits[msg.sender];
         if (amount == 0) revert StakeManagerNoCredit(msg.sender);
         _credits[msg.sender] = 0;
-        totalCredits -= amount;
+        _totals.credits -= uint128(amount);
         emit CreditClaimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -140,10 +143,18 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IStakeManager
     function lockStake(address provider) external onlyRole(DISPUTE_ROLE) {
-        Stake storage stake = _stakes[provider];
-        uint24 open = stake.openDisputes + 1;
-        stake.openDisputes = open;
-        emit StakeLocked(provider, open);
+        _lock(provider);
+    }
+
+    /// @inheritdoc IStakeManager
+    function openDisputeStake(
+        address provider,
+        address challenger,
+        uint256 bond
+    ) external onlyRole(DISPUTE_ROLE) nonReentrant returns (uint16) {
+        _lock(provider);
+        _postBond(challenger, bond);
+        return challengerShareBps;
     }
 
     /// @inheritdoc IStakeManager
@@ -175,8 +186,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
         stake.active = uint96(active - fromActive);
         stake.unbonding = uint96(unbonding - fromUnbonding);
-        totalActive -= fromActive;
-        totalUnbonding -= fromUnbonding;
+        _totals.active -= uint128(fromActive);
+        _totals.unbonding -= uint128(fromUnbonding);
 
         uint256 toChallenger = (slashed * challengerShareBps_) / _BPS;
         _credit(challenger, toChallenger);
@@ -187,16 +198,14 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IStakeManager
     function postBond(address payer, uint256 amount) external onlyRole(DISPUTE_ROLE) nonReentrant {
-        if (amount == 0) revert StakeManagerZeroAmount();
-        totalBonds += amount;
-        emit BondPosted(payer, amount);
-        token.safeTransferFrom(payer, address(this), amount);
+        _postBond(payer, amount);
     }
 
     /// @inheritdoc IStakeManager
     function releaseBond(address to, uint256 amount) external onlyRole(DISPUTE_ROLE) {
-        if (amount > totalBonds) revert StakeManagerInsufficientBonds(amount, totalBonds);
-        totalBonds -= amount;
+        uint256 held = _totals.bonds;
+        if (amount > held) revert StakeManagerInsufficientBonds(amount, held);
+        _totals.bonds = uint128(held - amount);
         emit BondReleased(to, amount);
         _credit(to, amount);
     }
@@ -227,16 +236,51 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IStakeManager
     function totalOwed() external view returns (uint256) {
-        return totalActive + totalUnbonding + totalBonds + totalCredits;
+        Totals memory t = _totals;
+        return uint256(t.active) + t.unbonding + t.bonds + t.credits;
+    }
+
+    /// @inheritdoc IStakeManager
+    function totalActive() external view returns (uint256) {
+        return _totals.active;
+    }
+
+    /// @inheritdoc IStakeManager
+    function totalUnbonding() external view returns (uint256) {
+        return _totals.unbonding;
+    }
+
+    /// @inheritdoc IStakeManager
+    function totalBonds() external view returns (uint256) {
+        return _totals.bonds;
+    }
+
+    /// @inheritdoc IStakeManager
+    function totalCredits() external view returns (uint256) {
+        return _totals.credits;
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _lock(address provider) private {
+        Stake storage stake = _stakes[provider];
+        uint24 open = stake.openDisputes + 1;
+        stake.openDisputes = open;
+        emit StakeLocked(provider, open);
+    }
+
+    function _postBond(address payer, uint256 amount) private {
+        if (amount == 0) revert StakeManagerZeroAmount();
+        _totals.bonds += uint128(amount);
+        emit BondPosted(payer, amount);
+        token.safeTransferFrom(payer, address(this), amount);
+    }
 
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
         if (account == address(0)) revert StakeManagerZeroAddress();
         _credits[account] += amount;
-        totalCredits += amount;
+        _totals.credits += uint128(amount);
         emit Credited(account, amount);
     }
 

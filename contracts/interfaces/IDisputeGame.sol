@@ -23,6 +23,8 @@ interface IDisputeGame {
     error DisputeGameWrongParty(bytes32 disputeId, address caller, address expected);
     /// @notice The move came after its deadline.
     error DisputeGameDeadlinePassed(bytes32 disputeId, uint48 deadline);
+    /// @notice This challenger already opened a game on this target in this block.
+    error DisputeGameDuplicate(bytes32 disputeId);
     /// @notice The game has already ended.
     error DisputeGameAlreadyResolved(bytes32 disputeId);
     /// @notice A timeout was called before the deadline.
@@ -150,7 +152,4 @@ interface IDisputeGame {
 
     /// @notice Bond a challenger posts to dispute a commitment of `modelId` now.
     function requiredBond(bytes32 modelId) external view returns (uint256);
-
-    /// @notice Number of disputes ever opened (the next game's nonce).
-    function disputeCount() external view returns (uint64);
 }

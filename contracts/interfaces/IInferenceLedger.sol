@@ -98,8 +98,8 @@ interface IInferenceLedger {
     ) external returns (bytes32 batchId);
 
     /// @notice Marks a dispute opened on a single commitment. DISPUTE_ROLE only.
-    /// @return record The commitment's record after the change (its provider, deadline, counts).
-    function markDisputeOpened(bytes32 id) external returns (Record memory record);
+    /// @return provider The commitment's provider.
+    function markDisputeOpened(bytes32 id) external returns (address provider);
 
     /// @notice Marks a dispute opened on one leaf of a batch, after checking its inclusion.
     /// DISPUTE_ROLE only.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {ModelPolicy, ModelStatus} from "../types/Model.sol";
+import {DisputeTerms, ModelPolicy, ModelStatus} from "../types/Model.sol";
 
 /// @title IModelRegistry
 /// @notice Content-addressed registry of AI models. A model version is identified by
@@ -117,7 +117,7 @@ interface IModelRegistry {
     function policyOf(bytes32 modelId) external view returns (ModelPolicy memory);
 
     /// @notice What a dispute game needs at opening: the policy and the determinism profile; reverts if unknown.
-    function disputeTermsOf(bytes32 modelId) external view returns (ModelPolicy memory policy, bytes32 engineId);
+    function disputeTermsOf(bytes32 modelId) external view returns (DisputeTerms memory terms, bytes32 engineId);
 
     /// @notice Status of a model version (None if unknown).
     function statusOf(bytes32 modelId) external view returns (ModelStatus);

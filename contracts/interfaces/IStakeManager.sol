@@ -101,6 +101,15 @@ interface IStakeManager {
         uint16 challengerShareBps
     ) external returns (uint256 slashed);
 
+    /// @notice Opens a dispute's stake position in one call: locks `provider`'s stake, takes `bond` from
+    /// `challenger` (who approved this contract), and returns the challenger share the dispute snapshots.
+    /// DISPUTE_ROLE only.
+    function openDisputeStake(
+        address provider,
+        address challenger,
+        uint256 bond
+    ) external returns (uint16 challengerShareBps);
+
     /// @notice Takes a bond of `amount` from `payer` (who approved this contract). DISPUTE_ROLE only.
     function postBond(address payer, uint256 amount) external;
 
@@ -124,6 +133,18 @@ interface IStakeManager {
 
     /// @notice Total the contract owes: active + unbonding stakes, bonds and credits.
     function totalOwed() external view returns (uint256);
+
+    /// @notice Sum of all active stakes.
+    function totalActive() external view returns (uint256);
+
+    /// @notice Sum of all unbonding stakes.
+    function totalUnbonding() external view returns (uint256);
+
+    /// @notice Sum of all bonds held for open disputes.
+    function totalBonds() external view returns (uint256);
+
+    /// @notice Sum of all unclaimed credits.
+    function totalCredits() external view returns (uint256);
 
     /// @notice Seconds between an unbonding request and the withdrawal it allows.
     function unbondingDelay() external view returns (uint256);

@@ -47,7 +47,8 @@ struct DisputeParams {
     uint96 slashAmount;
     uint32 responseWindow;
     uint16 challengerShareBps;
-    /// Global sequence number: two games never share an id.
+    /// The block the game opened in: with the other fields it makes ids unique (one game per challenger,
+    /// target and block).
     uint64 nonce;
 }
 

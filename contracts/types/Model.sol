@@ -37,3 +37,10 @@ struct CommitTerms {
     uint48 acceptsUntil;
     ModelStatus status;
 }
+
+/// @notice What a dispute game snapshots from a model's policy when a dispute opens (one storage slot).
+struct DisputeTerms {
+    uint32 responseWindow;
+    uint96 challengerBond;
+    uint96 slashAmount;
+}

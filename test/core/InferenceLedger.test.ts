@@ -386,10 +386,10 @@ describe("InferenceLedger", () => {
   });
 
   describe("markDisputeOpened", () => {
-    it("counts open disputes, emits DisputeMarked and returns the updated record", async () => {
+    it("counts open disputes, emits DisputeMarked and returns the commitment's provider", async () => {
       const { ledger, disputer, provider, id, deadline } = await load(withCommit);
-      const record = await ledger.connect(disputer).markDisputeOpened.staticCall(id);
-      expect(plain(record)).to.deep.equal(plain([provider.address, deadline, 1n, RecordKind.Single, false]));
+      expect(await ledger.connect(disputer).markDisputeOpened.staticCall(id)).to.equal(provider.address);
+      expect(plain(await ledger.recordOf(id))).to.deep.equal(plain([provider.address, deadline, 0n, RecordKind.Single, false]));
       await expect(ledger.connect(disputer).markDisputeOpened(id))
         .to.emit(ledger, "DisputeMarked")
         .withArgs(id, ZERO_HASH, 1);

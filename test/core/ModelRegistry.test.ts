@@ -73,7 +73,9 @@ describe("ModelRegistry", () => {
       expect(plain(m.policy)).to.deep.equal(plain(policyTuple(policy)));
       expect(m.metadataURI).to.equal("ipfs://v1");
       expect(plain(await registry.policyOf(modelId))).to.deep.equal(plain(policyTuple(policy)));
-      expect(plain(await registry.disputeTermsOf(modelId))).to.deep.equal(plain([policyTuple(policy), c.engineId]));
+      expect(plain(await registry.disputeTermsOf(modelId))).to.deep.equal(
+        plain([[policy.responseWindow, policy.challengerBond, policy.slashAmount], c.engineId]),
+      );
       expect(await registry.statusOf(modelId)).to.equal(ModelStatus.Active);
       expect(await registry.acceptsCommitments(modelId)).to.equal(true);
       expect(await registry.latestVersion(modelId)).to.equal(modelId);
