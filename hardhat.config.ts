@@ -35,6 +35,15 @@ export default defineConfig({
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // Any node by URL, signing with its unlocked accounts (`hardhat node`, anvil): used by `verity deploy`.
+    verity: { type: "http", chainType: "l1", url: configVariable("VERITY_RPC_URL") },
+    // Any network by URL, signing with a key from the environment or the Hardhat keystore.
+    verityKeyed: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("VERITY_RPC_URL"),
+      accounts: [configVariable("VERITY_PRIVATE_KEY")],
+    },
     sepolia: {
       type: "http",
       chainType: "l1",
