@@ -34,7 +34,6 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
     /// @notice The vault holding stakes and bonds.
     IStakeManager public immutable stakeManager;
 
-
     mapping(bytes32 disputeId => GameState) private _games;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and GUARDIAN_ROLE.
@@ -142,12 +141,7 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
         if (layer != game.layer) revert DisputeGameUnexpectedLayer(layer, game.layer);
         _checkTrace(params, layerHashes);
         _checkActivation(layerHashes, layer, activation);
-        emit LayerRevealed(
-            id,
-            layer,
-            activation,
-            _advance(game, Phase.AwaitingNeuronProof, params.responseWindow)
-        );
+        emit LayerRevealed(id, layer, activation, _advance(game, Phase.AwaitingNeuronProof, params.responseWindow));
     }
 
     /// @inheritdoc IDisputeGame
@@ -332,9 +326,10 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
     function _resolve(bytes32 id, GameState storage game, DisputeParams calldata params, Outcome outcome) private {
         game.phase = Phase.Resolved;
         bool fraud = outcome == Outcome.ChallengerWon;
-        bool newlyOverturned = params.isLeaf
-            ? ledger.markLeafDisputeClosed(params.target, Commitments.leafHash(params.inference), fraud)
-            : ledger.markDisputeClosed(params.target, fraud);
+        bool newlyOverturned =
+            params.isLeaf
+                ? ledger.markLeafDisputeClosed(params.target, Commitments.leafHash(params.inference), fraud)
+                : ledger.markDisputeClosed(params.target, fraud);
         // INVARIANT: an honest challenger never loses a bond to a provider whose commitment was overturned.
         if (outcome == Outcome.ProviderWon && _targetOverturned(params)) outcome = Outcome.Refunded;
         game.outcome = outcome;

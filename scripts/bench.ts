@@ -26,8 +26,9 @@ for (const [name, load] of Object.entries(sections)) {
 }
 
 // A partial run (BENCH_ONLY) updates its own numbers and keeps the rest of the last full run.
-const previous: Record<string, Record<string, number>> =
-  only !== undefined && existsSync("bench/results.json") ? JSON.parse(readFileSync("bench/results.json", "utf8")) : {};
+const previous: Record<string, Record<string, number>> = only !== undefined && existsSync("bench/results.json")
+  ? JSON.parse(readFileSync("bench/results.json", "utf8"))
+  : {};
 const results: Record<string, Record<string, number>> = {};
 for (const [group, values] of Object.entries(merged)) {
   const combined = { ...(previous[group] ?? {}), ...values };

@@ -42,12 +42,15 @@ const addresses = {
   disputeGame: await deployed.disputeGame.getAddress(),
 };
 const token = await ethers.getContractAt("MockERC20", addresses.token);
-for (const s of [honestSigner, cheaterSigner, watcherSigner]) await (await token.mint(s.address, ethers.parseEther("10000"))).wait();
+for (const s of [honestSigner, cheaterSigner, watcherSigner])
+  await (await token.mint(s.address, ethers.parseEther("10000"))).wait();
 say(`deployed: ledger ${addresses.ledger}, disputes ${addresses.disputeGame}`);
 
 const model = await readModelFile(path.resolve("models/mnist-784-128-64-10.json"));
 const verity = (signer: typeof admin) => Verity.connect({ runner: signer, addresses });
-const modelId = await (await (await verity(publisher)).registry.registerModel(model, { metadataURI: "models/mnist-784-128-64-10.json" })).wait();
+const modelId = await (
+  await (await verity(publisher)).registry.registerModel(model, { metadataURI: "models/mnist-784-128-64-10.json" })
+).wait();
 say(`registered MNIST 784-128-64-10 as ${modelId}`);
 
 const work = mkdtempSync(path.join(os.tmpdir(), "verity-demo-"));
@@ -59,7 +62,8 @@ say("staked 1000 VST for the honest provider and for the cheater");
 // 48 held-out digits: each provider commits 12 singly and 12 in one batch.
 const digits = splitMnist().test.slice(0, 48);
 const inputs = digits.map((d) => quantizeInput(d.pixels, MNIST_INPUT_SCALE));
-const faultFor = (i: number): Fault | undefined => (i % 4 === 1 ? { layer: 1 + (i % 3), neuron: (i * 7) % 10, delta: 5 } : undefined);
+const faultFor = (i: number): Fault | undefined =>
+  i % 4 === 1 ? { layer: 1 + (i % 3), neuron: (i * 7) % 10, delta: 5 } : undefined;
 let commitments = 0;
 let wrong = 0;
 let correctPredictions = 0;
@@ -70,7 +74,9 @@ for (let i = 0; i < 12; i++) {
   if (fault !== undefined) wrong++;
   commitments += 2;
 }
-const batchFaults = Array.from({ length: 12 }, (_, i) => (i === 3 || i === 8 ? { layer: 2, neuron: i, delta: -3 } : undefined));
+const batchFaults = Array.from({ length: 12 }, (_, i) =>
+  i === 3 || i === 8 ? { layer: 2, neuron: i, delta: -3 } : undefined,
+);
 await honest.commitBatch(inputs.slice(24, 36), path.join(work, "honest-batch.json"));
 await cheater.commitBatch(inputs.slice(36, 48), path.join(work, "cheater-batch.json"), batchFaults);
 wrong += batchFaults.filter(Boolean).length;
@@ -90,7 +96,12 @@ const watchtower = new Watchtower({
   log: logLine("watchtower"),
 });
 const daemons = [honest, cheater].map(
-  (agent, i) => new ProviderDaemon({ agent, dataDir: path.join(work, `provider-${i}`), log: logLine(i === 0 ? "honest" : "cheater") }),
+  (agent, i) =>
+    new ProviderDaemon({
+      agent,
+      dataDir: path.join(work, `provider-${i}`),
+      log: logLine(i === 0 ? "honest" : "cheater"),
+    }),
 );
 await watchtower.init();
 for (const d of daemons) await d.init();
@@ -143,7 +154,14 @@ console.table({
 });
 console.table(
   Object.fromEntries(
-    [...gasByStep].map(([step, gases]) => [step, { games: gases.length, "avg gas": Math.round(gases.reduce((a, b) => a + b, 0) / gases.length), "max gas": Math.max(...gases) }]),
+    [...gasByStep].map(([step, gases]) => [
+      step,
+      {
+        games: gases.length,
+        "avg gas": Math.round(gases.reduce((a, b) => a + b, 0) / gases.length),
+        "max gas": Math.max(...gases),
+      },
+    ]),
   ),
 );
 say(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s (state in ${work})`);

@@ -94,9 +94,11 @@ interface IDisputeGame {
     /// @notice Opens a dispute on a single commitment, posting the model's challenger bond (approve the
     /// stake manager first). Only within the commitment's challenge window.
     /// @return disputeId The new game's id.
-    function openDispute(bytes32 commitmentId, bytes32 modelId, Inference calldata inference)
-        external
-        returns (bytes32 disputeId);
+    function openDispute(
+        bytes32 commitmentId,
+        bytes32 modelId,
+        Inference calldata inference
+    ) external returns (bytes32 disputeId);
 
     /// @notice Opens a dispute on one leaf of a batch, posting the bond. With `demandInput`, the provider
     /// must first reveal the leaf's input bytes on-chain.

@@ -5,7 +5,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {LayerSpec} from "../types/LayerSpec.sol";
 
 /// @title DenseInt8
-/// @notice On-chain arithmetic of the `dense-int8-v1` inference profile (docs/dense-int8-v1.md): one neuron,
+/// @notice On-chain arithmetic of the `dense-int8-v1` inference profile (docs/protocol.md, part 8): one neuron,
 /// one small layer, vector and graph hashes, the weights-tree leaf and its Merkle proof.
 /// @dev Bit-exact with the TypeScript engine in src/engine. Every intermediate of a neuron fits in int64
 /// (see the overflow analysis in the profile); this library computes in int256, so it never overflows.

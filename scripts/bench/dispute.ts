@@ -44,7 +44,14 @@ export const benchDispute: BenchRunner = async (connection) => {
       .connect(provider)
       .revealLayer(params, layer, c.claimed.layerHashes, vectorToHex(c.claimed.activations[layer])),
   );
-  const proof = buildNeuronProof(model, commitments.tree, c.honest, c.claimed.layerHashes, layer, c.claimed.activations[layer]);
+  const proof = buildNeuronProof(
+    model,
+    commitments.tree,
+    c.honest,
+    c.claimed.layerHashes,
+    layer,
+    c.claimed.activations[layer],
+  );
   gas.proveNeuron_784 = await gasOf(await disputeGame.connect(challenger).proveNeuron(params, proof));
   gas.disputeTotal_mnist = gas.openDispute + gas.revealTrace + gas.selectLayer + gas.revealLayer + gas.proveNeuron_784;
 
@@ -56,8 +63,17 @@ export const benchDispute: BenchRunner = async (connection) => {
   );
   await disputeGame.connect(provider).revealTrace(p3, last.claimed.layerHashes);
   await disputeGame.connect(challenger).selectLayer(p3, 3);
-  await disputeGame.connect(provider).revealLayer(p3, 3, last.claimed.layerHashes, vectorToHex(last.claimed.activations[3]));
-  const proof3 = buildNeuronProof(model, commitments.tree, last.honest, last.claimed.layerHashes, 3, last.claimed.activations[3]);
+  await disputeGame
+    .connect(provider)
+    .revealLayer(p3, 3, last.claimed.layerHashes, vectorToHex(last.claimed.activations[3]));
+  const proof3 = buildNeuronProof(
+    model,
+    commitments.tree,
+    last.honest,
+    last.claimed.layerHashes,
+    3,
+    last.claimed.activations[3],
+  );
   gas.proveNeuron_64 = await gasOf(await disputeGame.connect(challenger).proveNeuron(p3, proof3));
 
   // Timeouts: the provider stays silent; then a challenger who stops answering.
@@ -72,7 +88,9 @@ export const benchDispute: BenchRunner = async (connection) => {
   const honestOne = await commitOne(4);
   const ph = await paramsFrom(
     disputeGame,
-    await disputeGame.connect(challenger).openDispute(honestOne.id, commitments.modelId, inferenceOf(honestOne.claimed)),
+    await disputeGame
+      .connect(challenger)
+      .openDispute(honestOne.id, commitments.modelId, inferenceOf(honestOne.claimed)),
   );
   await disputeGame.connect(provider).revealTrace(ph, honestOne.claimed.layerHashes);
   await networkHelpers.time.increase(policy.responseWindow + 1);

@@ -133,7 +133,8 @@ export class ProviderDaemon {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return withRetry(fn, {
       ...this.options.retry,
-      onRetry: (error, attempt, delay) => this.log(`rpc error (attempt ${attempt}, retrying in ${delay} ms): ${(error as Error).message}`),
+      onRetry: (error, attempt, delay) =>
+        this.log(`rpc error (attempt ${attempt}, retrying in ${delay} ms): ${(error as Error).message}`),
     });
   }
 }

@@ -113,7 +113,14 @@ export class Watchtower {
 
   /** One round of work. */
   async tick(): Promise<TickReport> {
-    const report: TickReport = { scannedTo: this.current.cursor, seen: 0, opened: 0, moves: 0, resolved: 0, claimed: 0n };
+    const report: TickReport = {
+      scannedTo: this.current.cursor,
+      seen: 0,
+      opened: 0,
+      moves: 0,
+      resolved: 0,
+      claimed: 0n,
+    };
     const head = await this.rpc(() => this.options.verity.provider.getBlockNumber());
     while (this.current.cursor < head) {
       const from = this.current.cursor + 1;
@@ -226,7 +233,9 @@ export class Watchtower {
     const game = disputes.contract;
     for (let from = this.options.fromBlock ?? 0; from <= head; from += this.maxRange) {
       const to = Math.min(head, from + this.maxRange - 1);
-      const events = await this.rpc(() => game.queryFilter(game.filters.DisputeOpened(undefined, undefined, this.me), from, to));
+      const events = await this.rpc(() =>
+        game.queryFilter(game.filters.DisputeOpened(undefined, undefined, this.me), from, to),
+      );
       for (const e of events) {
         const id = e.args.disputeId;
         if (this.current.games[id] !== undefined) continue;
@@ -252,7 +261,8 @@ export class Watchtower {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return withRetry(fn, {
       ...this.options.retry,
-      onRetry: (error, attempt, delay) => this.log(`rpc error (attempt ${attempt}, retrying in ${delay} ms): ${(error as Error).message}`),
+      onRetry: (error, attempt, delay) =>
+        this.log(`rpc error (attempt ${attempt}, retrying in ${delay} ms): ${(error as Error).message}`),
     });
   }
 }

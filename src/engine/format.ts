@@ -30,7 +30,7 @@ export interface ModelFileLayer {
   biases: number[];
 }
 
-/** A model file, version 1 (see docs/dense-int8-v1.md, "Model file format"). */
+/** A model file, version 1 (see docs/protocol.md, part 8, "Model file format"). */
 export interface ModelFileV1 {
   /** Always `"verity.dense-int8.model"`. */
   format: typeof MODEL_FORMAT;

@@ -17,7 +17,8 @@ export interface Fault {
  */
 export function runWithFault(model: DenseInt8Model, input: Int8Array, fault: Fault): RunResult {
   const { layer, neuron } = fault;
-  if (layer < 1 || layer > model.layers.length) throw new RangeError(`fault layer ${layer} outside 1..${model.layers.length}`);
+  if (layer < 1 || layer > model.layers.length)
+    throw new RangeError(`fault layer ${layer} outside 1..${model.layers.length}`);
   const outDim = model.layers[layer - 1].spec.outDim;
   if (neuron < 0 || neuron >= outDim) throw new RangeError(`fault neuron ${neuron} outside 0..${outDim - 1}`);
   const delta = fault.delta ?? 1;

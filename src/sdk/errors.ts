@@ -98,7 +98,9 @@ export function toVerityError(error: unknown): unknown {
 }
 
 function resultToArray(result: Result): unknown[] {
-  return Array.from(result, (v) => (v !== null && typeof v === "object" && "toArray" in v ? (v as Result).toArray() : v));
+  return Array.from(result, (v) =>
+    v !== null && typeof v === "object" && "toArray" in v ? (v as Result).toArray() : v,
+  );
 }
 
 /** Runs `fn`, rethrowing a contract revert as a `VerityRevertError`. */

@@ -16,7 +16,10 @@ export function commitmentIdOf(provider: string, modelId: string, inference: Inf
 /** Id of a batch: `keccak256(abi.encode(provider, modelId, root, count))`. */
 export function batchIdOf(header: BatchHeader): string {
   return keccak256(
-    coder.encode(["address", "bytes32", "bytes32", "uint32"], [header.provider, header.modelId, header.root, header.count]),
+    coder.encode(
+      ["address", "bytes32", "bytes32", "uint32"],
+      [header.provider, header.modelId, header.root, header.count],
+    ),
   );
 }
 

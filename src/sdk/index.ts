@@ -16,7 +16,14 @@ export {
   type CommitmentEvent,
   type InferenceHashes,
 } from "./clients/ledger.js";
-export { DisputeClient, Phase, Outcome, toDisputeParams, type DisputeParams, type GameState } from "./clients/disputes.js";
+export {
+  DisputeClient,
+  Phase,
+  Outcome,
+  toDisputeParams,
+  type DisputeParams,
+  type GameState,
+} from "./clients/disputes.js";
 export { commitmentIdOf, batchIdOf, leafHashOf } from "./ids.js";
 export { batchTree, readBatchFile, writeBatchFile, BATCH_LEAF_ENCODING, type BatchDataFile } from "./batch.js";
 export { JsonFile, TraceStore, type StoredTrace } from "./store.js";

@@ -389,7 +389,9 @@ describe("InferenceLedger", () => {
     it("counts open disputes, emits DisputeMarked and returns the commitment's provider", async () => {
       const { ledger, disputer, provider, id, deadline } = await load(withCommit);
       expect(await ledger.connect(disputer).markDisputeOpened.staticCall(id)).to.equal(provider.address);
-      expect(plain(await ledger.recordOf(id))).to.deep.equal(plain([provider.address, deadline, 0n, RecordKind.Single, false]));
+      expect(plain(await ledger.recordOf(id))).to.deep.equal(
+        plain([provider.address, deadline, 0n, RecordKind.Single, false]),
+      );
       await expect(ledger.connect(disputer).markDisputeOpened(id))
         .to.emit(ledger, "DisputeMarked")
         .withArgs(id, ZERO_HASH, 1);

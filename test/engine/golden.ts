@@ -39,7 +39,7 @@ describe("golden MNIST inferences", function () {
   });
 });
 
-describe("worked example of docs/dense-int8-v1.md", function () {
+describe("worked example of docs/protocol.md, part 8", function () {
   it("reproduces every number of the worked example", async function () {
     const model = await readModelFile("test/fixtures/example-model.json");
     const r = run(model, [7, 3, -2]);

@@ -2,7 +2,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { ContractTransactionResponse } from "ethers";
-import { modelCommitments, readModelFile, run, vectorToHex, type DenseInt8Model, type RunResult } from "../../src/engine/index.js";
+import {
+  modelCommitments,
+  readModelFile,
+  run,
+  vectorToHex,
+  type DenseInt8Model,
+  type RunResult,
+} from "../../src/engine/index.js";
 import { runWithFault, type Fault } from "../../src/protocol/faults.js";
 import { buildNeuronProof, firstDisputedLayer } from "../../src/protocol/dispute.js";
 import type { DisputeGame } from "../../typechain-types/index.js";
@@ -74,7 +81,11 @@ export function structToParams(p: any): DisputeParamsStruct {
     modelId: p.modelId,
     provider: p.provider,
     challenger: p.challenger,
-    inference: { inputHash: p.inference.inputHash, outputHash: p.inference.outputHash, traceRoot: p.inference.traceRoot },
+    inference: {
+      inputHash: p.inference.inputHash,
+      outputHash: p.inference.outputHash,
+      traceRoot: p.inference.traceRoot,
+    },
     bond: p.bond,
     slashAmount: p.slashAmount,
     responseWindow: p.responseWindow,

@@ -1,6 +1,12 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import VerityLocal from "../../ignition/modules/VerityLocal.js";
-import type { DisputeGame, InferenceLedger, MockERC20, ModelRegistry, StakeManager } from "../../typechain-types/index.js";
+import type {
+  DisputeGame,
+  InferenceLedger,
+  MockERC20,
+  ModelRegistry,
+  StakeManager,
+} from "../../typechain-types/index.js";
 
 export const HOUR = 3600;
 export const DAY = 24 * HOUR;

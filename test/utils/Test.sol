@@ -142,6 +142,10 @@ abstract contract Test {
 
     function _vmTestIntToString(int256 v) private pure returns (string memory) {
         if (v >= 0) return _vmTestUintToString(uint256(v));
-        return string.concat("-", _vmTestUintToString(v == type(int256).min ? uint256(type(int256).max) + 1 : uint256(-v)));
+        return
+            string.concat(
+                "-",
+                _vmTestUintToString(v == type(int256).min ? uint256(type(int256).max) + 1 : uint256(-v))
+            );
     }
 }

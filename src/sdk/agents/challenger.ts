@@ -72,7 +72,12 @@ export class ChallengerAgent {
     if (tree.root.toLowerCase() !== event.root.toLowerCase()) {
       throw new Error(`batch ${event.id}: data file root ${tree.root} differs from the committed root ${event.root}`);
     }
-    const header: BatchHeader = { provider: event.provider, modelId: event.modelId, root: event.root, count: event.count };
+    const header: BatchHeader = {
+      provider: event.provider,
+      modelId: event.modelId,
+      root: event.root,
+      count: event.count,
+    };
     const findings: Finding[] = [];
     data.leaves.forEach((leaf, i) => {
       const inference = { inputHash: leaf.inputHash, outputHash: leaf.outputHash, traceRoot: leaf.traceRoot };
@@ -81,7 +86,14 @@ export class ChallengerAgent {
         const honest = this.honestRun(followed.model, leaf.input!);
         if (honest !== undefined && sameInference(honest, inference)) return;
       }
-      findings.push({ kind: "leaf", id: event.id, header, proof: tree.getProof(i), leaf: inference, demandInput: withheld });
+      findings.push({
+        kind: "leaf",
+        id: event.id,
+        header,
+        proof: tree.getProof(i),
+        leaf: inference,
+        demandInput: withheld,
+      });
     });
     return findings;
   }

@@ -89,7 +89,9 @@ export class ProviderAgent {
   /** Makes this provider's move in a game, if it is its turn and it still can; returns what it did. */
   async answer(disputeId: string, params: DisputeParams): Promise<ProviderAction> {
     const game = await this.verity.disputes.game(disputeId);
-    const trace = this.store.get(TraceStore.key(params.target, params.isLeaf ? leafHashOf(params.inference) : undefined));
+    const trace = this.store.get(
+      TraceStore.key(params.target, params.isLeaf ? leafHashOf(params.inference) : undefined),
+    );
     if (trace === undefined) throw new Error(`no stored trace for dispute ${disputeId} (target ${params.target})`);
     if (game.deadline < (await this.verity.disputes.now())) return "none";
     switch (game.phase) {

@@ -70,7 +70,11 @@ export function toDisputeParams(p: any): DisputeParams {
     modelId: p.modelId,
     provider: p.provider,
     challenger: p.challenger,
-    inference: { inputHash: p.inference.inputHash, outputHash: p.inference.outputHash, traceRoot: p.inference.traceRoot },
+    inference: {
+      inputHash: p.inference.inputHash,
+      outputHash: p.inference.outputHash,
+      traceRoot: p.inference.traceRoot,
+    },
     bond: BigInt(p.bond),
     slashAmount: BigInt(p.slashAmount),
     responseWindow: BigInt(p.responseWindow),
@@ -90,7 +94,10 @@ export class DisputeClient {
 
   /** Opens a dispute on a single commitment (posts the bond: approve the stake manager first). */
   async open(commitmentId: string, modelId: string, inference: InferenceHashes): Promise<VerityTx<DisputeParams>> {
-    return sendTx(() => this.contract.openDispute(commitmentId, modelId, inference), (r) => this.openedParams(r));
+    return sendTx(
+      () => this.contract.openDispute(commitmentId, modelId, inference),
+      (r) => this.openedParams(r),
+    );
   }
 
   /** Opens a dispute on a batch leaf, optionally demanding its input. */
@@ -100,7 +107,10 @@ export class DisputeClient {
     leaf: InferenceHashes,
     demandInput = false,
   ): Promise<VerityTx<DisputeParams>> {
-    return sendTx(() => this.contract.openLeafDispute(header, proof, leaf, demandInput), (r) => this.openedParams(r));
+    return sendTx(
+      () => this.contract.openLeafDispute(header, proof, leaf, demandInput),
+      (r) => this.openedParams(r),
+    );
   }
 
   /** Provider: reveals a demanded input. */
@@ -181,9 +191,16 @@ export class DisputeClient {
   }
 
   /** Every game opened in `[fromBlock, toBlock]`, with its params. */
-  async scanOpened(fromBlock: number, toBlock: number): Promise<{ disputeId: string; params: DisputeParams; blockNumber: number }[]> {
+  async scanOpened(
+    fromBlock: number,
+    toBlock: number,
+  ): Promise<{ disputeId: string; params: DisputeParams; blockNumber: number }[]> {
     const events = await this.contract.queryFilter(this.contract.filters.DisputeOpened(), fromBlock, toBlock);
-    return events.map((e) => ({ disputeId: e.args.disputeId, params: toDisputeParams(e.args.params), blockNumber: e.blockNumber }));
+    return events.map((e) => ({
+      disputeId: e.args.disputeId,
+      params: toDisputeParams(e.args.params),
+      blockNumber: e.blockNumber,
+    }));
   }
 
   /** The chain's current timestamp (the clock deadlines are measured against). */

@@ -70,7 +70,12 @@ export class LedgerClient {
   }
 
   /** Commits a batch root; `wait()` resolves to the batch id. */
-  async commitBatch(request: { modelId: string; root: string; count: number; dataURI: string }): Promise<VerityTx<string>> {
+  async commitBatch(request: {
+    modelId: string;
+    root: string;
+    count: number;
+    dataURI: string;
+  }): Promise<VerityTx<string>> {
     return sendTx(
       () => this.contract.commitBatch(request.modelId, request.root, request.count, request.dataURI),
       (receipt) => findEvent(receipt, this.contract.interface, "BatchCommitted").args.batchId,

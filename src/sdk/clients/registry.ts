@@ -73,12 +73,18 @@ export class RegistryClient {
 
   /** Deprecates a model: commitments are accepted for `gracePeriod` more seconds. */
   async deprecate(modelId: string, gracePeriod: number): Promise<VerityTx<void>> {
-    return sendTx(() => this.contract.deprecateModel(modelId, gracePeriod), () => undefined);
+    return sendTx(
+      () => this.contract.deprecateModel(modelId, gracePeriod),
+      () => undefined,
+    );
   }
 
   /** Revokes a model at once (publisher or governor). */
   async revoke(modelId: string): Promise<VerityTx<void>> {
-    return sendTx(() => this.contract.revokeModel(modelId), () => undefined);
+    return sendTx(
+      () => this.contract.revokeModel(modelId),
+      () => undefined,
+    );
   }
 
   /** The registry record of a model. */
