@@ -28,13 +28,25 @@ describe("DisputeGame: a full game on the MNIST model", () => {
     void tx;
 
     const inference = { inputHash: claimed.inputHash, outputHash: claimed.outputHash, traceRoot: claimed.traceRoot };
-    const params = await paramsFrom(disputeGame, await disputeGame.connect(challenger).openDispute(id, commitments.modelId, inference));
+    const params = await paramsFrom(
+      disputeGame,
+      await disputeGame.connect(challenger).openDispute(id, commitments.modelId, inference),
+    );
     await disputeGame.connect(provider).revealTrace(params, claimed.layerHashes);
     const layer = firstDisputedLayer(claimed.layerHashes, honest);
     expect(layer).to.equal(2);
     await disputeGame.connect(challenger).selectLayer(params, layer);
-    await disputeGame.connect(provider).revealLayer(params, layer, claimed.layerHashes, vectorToHex(claimed.activations[layer]));
-    const proof = buildNeuronProof(model, commitments.tree, honest, claimed.layerHashes, layer, claimed.activations[layer]);
+    await disputeGame
+      .connect(provider)
+      .revealLayer(params, layer, claimed.layerHashes, vectorToHex(claimed.activations[layer]));
+    const proof = buildNeuronProof(
+      model,
+      commitments.tree,
+      honest,
+      claimed.layerHashes,
+      layer,
+      claimed.activations[layer],
+    );
     await expect(disputeGame.connect(challenger).proveNeuron(params, proof))
       .to.emit(disputeGame, "FraudProven")
       .withArgs(await disputeGame.disputeIdOf(params), 2, 5, honest.activations[2][5], claimed.activations[2][5]);
