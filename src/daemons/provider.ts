@@ -4,7 +4,7 @@ import type { ProviderAgent } from "../sdk/agents/provider.js";
 import { Outcome, Phase, type DisputeParams } from "../sdk/clients/disputes.js";
 import { JsonFile } from "../sdk/store.js";
 import type { Logger } from "./log.js";
-import { sleep, withRetry, type RetryOptions } from "./retry.js";
+import { retryingWith, sleep, type RetryOptions } from "./retry.js";
 
 /** What the provider daemon keeps on disk. */
 export interface ProviderDaemonState {
@@ -31,6 +31,7 @@ export interface ProviderDaemonOptions {
 export class ProviderDaemon {
   private readonly state: JsonFile<ProviderDaemonState>;
   private readonly log: Logger;
+  private readonly rpc: <T>(fn: () => Promise<T>) => Promise<T>;
   private current!: ProviderDaemonState;
   private me = "";
 
@@ -41,6 +42,7 @@ export class ProviderDaemon {
       stats: { defended: 0, won: 0, lost: 0, refunded: 0, claimed: "0" },
     }));
     this.log = options.log ?? (() => {});
+    this.rpc = retryingWith(this.log, options.retry);
   }
 
   /** Loads the state. */
@@ -128,13 +130,5 @@ export class ProviderDaemon {
     this.current.stats.claimed = (BigInt(this.current.stats.claimed) + amount).toString();
     this.state.write(this.current);
     this.log(`claimed ${amount}`);
-  }
-
-  private rpc<T>(fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, {
-      ...this.options.retry,
-      onRetry: (error, attempt, delay) =>
-        this.log(`rpc error (attempt ${attempt}, retrying in ${delay} ms): ${(error as Error).message}`),
-    });
   }
 }

@@ -40,3 +40,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     });
   });
 }
+
+/** `withRetry` that logs every retry through `log`: what the daemons wrap each RPC call in. */
+export function retryingWith(log: (message: string) => void, options: RetryOptions = {}) {
+  return <T>(fn: () => Promise<T>): Promise<T> =>
+    withRetry(fn, {
+      ...options,
+      onRetry: (error, attempt, delay) =>
+        log(`rpc error (attempt ${attempt}, retrying in ${delay} ms): ${(error as Error).message}`),
+    });
+}

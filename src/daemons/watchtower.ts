@@ -7,7 +7,7 @@ import { JsonFile } from "../sdk/store.js";
 import type { Verity } from "../sdk/verity.js";
 import { Journal } from "./journal.js";
 import type { Logger } from "./log.js";
-import { sleep, withRetry, type RetryOptions } from "./retry.js";
+import { retryingWith, sleep, type RetryOptions } from "./retry.js";
 
 /** A game this watchtower plays. */
 export interface TrackedGame {
@@ -75,6 +75,7 @@ export class Watchtower {
   private readonly state: JsonFile<WatchtowerState>;
   private readonly journal: Journal;
   private readonly log: Logger;
+  private readonly rpc: <T>(fn: () => Promise<T>) => Promise<T>;
   private readonly maxRange: number;
   private me = "";
   private current!: WatchtowerState;
@@ -88,6 +89,7 @@ export class Watchtower {
     }));
     this.journal = new Journal(path.join(options.dataDir, "seen.log"));
     this.log = options.log ?? (() => {});
+    this.rpc = retryingWith(this.log, options.retry);
     this.maxRange = options.maxRange ?? 2_000;
   }
 
@@ -256,14 +258,6 @@ export class Watchtower {
 
   private save(): void {
     this.state.write(this.current);
-  }
-
-  private rpc<T>(fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, {
-      ...this.options.retry,
-      onRetry: (error, attempt, delay) =>
-        this.log(`rpc error (attempt ${attempt}, retrying in ${delay} ms): ${(error as Error).message}`),
-    });
   }
 }
 

@@ -12,6 +12,7 @@ import {
 } from "../../src/engine/index.js";
 import { runWithFault, type Fault } from "../../src/protocol/faults.js";
 import { buildNeuronProof, firstDisputedLayer } from "../../src/protocol/dispute.js";
+import { toDisputeParams } from "../../src/sdk/clients/disputes.js";
 import type { DisputeGame } from "../../typechain-types/index.js";
 import type { DisputeParamsStruct } from "../../typechain-types/DisputeGame.js";
 import { defaultPolicy, deployVerity } from "./fixtures.js";
@@ -74,24 +75,8 @@ export async function paramsFrom(game: DisputeGame, tx: ContractTransactionRespo
 }
 
 /** Converts an ethers Result of DisputeParams into a plain object the binding accepts. */
-export function structToParams(p: any): DisputeParamsStruct {
-  return {
-    target: p.target,
-    isLeaf: p.isLeaf,
-    modelId: p.modelId,
-    provider: p.provider,
-    challenger: p.challenger,
-    inference: {
-      inputHash: p.inference.inputHash,
-      outputHash: p.inference.outputHash,
-      traceRoot: p.inference.traceRoot,
-    },
-    bond: p.bond,
-    slashAmount: p.slashAmount,
-    responseWindow: p.responseWindow,
-    challengerShareBps: p.challengerShareBps,
-    nonce: p.nonce,
-  };
+export function structToParams(p: unknown): DisputeParamsStruct {
+  return toDisputeParams(p) as DisputeParamsStruct;
 }
 
 export { buildNeuronProof, firstDisputedLayer, vectorToHex };
