@@ -1,0 +1,139 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { argmax, type DenseInt8Model } from "../../engine/index.js";
+import type { Fault } from "../../protocol/faults.js";
+import { ProviderAgent, TraceStore } from "../../sdk/index.js";
+import { CliContext } from "../context.js";
+import { CliError } from "../errors.js";
+import { checkWidth, loadModel, mnistDigits, readInputFile } from "../inputs.js";
+import { parseFault, parseIndexList } from "../parse.js";
+
+/** Default folder of the traces the provider daemon answers disputes from. */
+export const DEFAULT_TRACE_DIR = ".verity/traces";
+
+/** Inputs past which single commits show a progress bar. */
+const PROGRESS_THRESHOLD = 3;
+
+interface CommitOptions {
+  digit?: string;
+  batch: boolean;
+  dataFile?: string;
+  traceDir: string;
+  fault?: string[];
+  withholdInputs: boolean;
+}
+
+/** Registers `verity commit`. */
+export function registerCommit(program: Command): void {
+  program
+    .command("commit")
+    .description("run and commit inferences, singly or as one batch; stores their traces for `verity provide`")
+    .argument("<model-file>", "model JSON file")
+    .argument("[input-file...]", "inputs: JSON arrays of int8 values or hex strings")
+    .option("--digit <list>", "held-out MNIST digits instead of (or besides) input files, e.g. 0-9 or 3,5")
+    .option("--batch", "commit all inputs as one batch (a Merkle root)", false)
+    .option("--data-file <path>", "batch data file to write (default .verity/batches/batch-<time>.json)")
+    .option("--trace-dir <dir>", "where traces are stored for the provider daemon", DEFAULT_TRACE_DIR)
+    .option(
+      "--fault <spec...>",
+      "cheat on purpose (local chains, demos): [<input>@]<layer>:<neuron>[:<delta>] alters one neuron",
+    )
+    .option("--withhold-inputs", "batch: leave inputs out of the data file (challengers must demand them)", false)
+    .action(async (modelFile: string, inputFiles: string[], options: CommitOptions, command: Command) => {
+      const ctx = CliContext.of(command);
+      const model = await loadModel(modelFile);
+      const inputs = await collectInputs(model, inputFiles, options.digit);
+      const faults = faultsFor(options.fault ?? [], inputs.length);
+      if (!options.batch && (options.dataFile !== undefined || options.withholdInputs)) {
+        throw new CliError("--data-file and --withhold-inputs apply to --batch only");
+      }
+      const verity = await ctx.verity();
+      const agent = new ProviderAgent(verity, model, new TraceStore(path.resolve(options.traceDir)));
+      const provider = await ctx.address();
+
+      if (options.batch) {
+        const dataFile = path.resolve(options.dataFile ?? path.join(".verity", "batches", `batch-${Date.now()}.json`));
+        ctx.log(`committing a batch of ${inputs.length} inferences as ${provider}`);
+        const { batchId, results, root } = await agent.commitBatch(inputs, dataFile, faults, {
+          withholdInputs: options.withholdInputs,
+        });
+        const leaves = results.map((r, i) => ({
+          index: i,
+          inputHash: r.inputHash,
+          outputHash: r.outputHash,
+          traceRoot: r.traceRoot,
+          argmax: argmax(r.output),
+          ...(faults[i] === undefined ? {} : { fault: faults[i] }),
+        }));
+        ctx.emit(
+          {
+            kind: "batch",
+            batchId,
+            modelId: agent.commitments.modelId,
+            provider,
+            root,
+            count: results.length,
+            dataFile,
+            leaves,
+          },
+          [
+            batchId,
+            ...(ctx.options.quiet
+              ? []
+              : [`  root ${root}, ${results.length} leaves, data file ${path.relative(process.cwd(), dataFile)}`]),
+          ],
+          { always: true },
+        );
+        return;
+      }
+
+      const progress = inputs.length > PROGRESS_THRESHOLD ? ctx.progress(inputs.length, "committing") : undefined;
+      const commitments = [];
+      try {
+        for (let i = 0; i < inputs.length; i++) {
+          const { id, result } = await agent.commit(inputs[i], faults[i]);
+          commitments.push({
+            id,
+            inputHash: result.inputHash,
+            outputHash: result.outputHash,
+            traceRoot: result.traceRoot,
+            argmax: argmax(result.output),
+            ...(faults[i] === undefined ? {} : { fault: faults[i] }),
+          });
+          progress?.increment();
+        }
+      } finally {
+        progress?.stop();
+      }
+      ctx.emit(
+        { kind: "single", modelId: agent.commitments.modelId, provider, commitments },
+        commitments.map((c) => c.id),
+        { always: true },
+      );
+    });
+}
+
+/** Input files first, then `--digit` digits, checked against the model's input width. */
+async function collectInputs(model: DenseInt8Model, files: string[], digits: string | undefined): Promise<Int8Array[]> {
+  const inputs = files.map((f) => readInputFile(f, model));
+  if (digits !== undefined) {
+    for (const d of await mnistDigits(parseIndexList(digits, "--digit"))) {
+      checkWidth(d.input, model, "--digit");
+      inputs.push(d.input);
+    }
+  }
+  if (inputs.length === 0) throw new CliError("no inputs: give input files or --digit <list>");
+  return inputs;
+}
+
+/** The fault of each input, from `--fault` specs (one without an index applies to every input). */
+function faultsFor(specs: string[], count: number): (Fault | undefined)[] {
+  const faults: (Fault | undefined)[] = new Array(count).fill(undefined);
+  for (const spec of specs) {
+    const { input, fault } = parseFault(spec);
+    if (input === undefined) faults.fill(fault);
+    else if (input >= count) throw new CliError(`--fault ${spec}: there are only ${count} inputs`);
+    else faults[input] = fault;
+  }
+  return faults;
+}

@@ -1,0 +1,149 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Command } from "commander";
+import { addressesFromIgnition } from "../../sdk/index.js";
+import { CliContext, REPO_ROOT, existingPath } from "../context.js";
+import { CliError } from "../errors.js";
+import { parseAddress } from "../parse.js";
+
+/** Chain ids of local development nodes, where Ignition's confirmation prompt is skipped. */
+const LOCAL_CHAIN_IDS = new Set([31337n, 1337n]);
+
+/** Registers `verity deploy`. */
+export function registerDeploy(program: Command): void {
+  program
+    .command("deploy")
+    .description("deploy the protocol with Hardhat Ignition (VerityLocal with a test token, or Verity with --token)")
+    .option("--deployment-id <id>", "Ignition deployment id (default chain-<chainId>)")
+    .option("--token <address>", "stake an existing ERC-20 (module Verity) instead of deploying a test token")
+    .option("--parameters <file>", "Ignition parameters JSON file")
+    .option("--yes", "do not ask for confirmation on a non-local chain", false)
+    .action(
+      async (
+        options: { deploymentId?: string; token?: string; parameters?: string; yes: boolean },
+        command: Command,
+      ) => {
+        const ctx = CliContext.of(command);
+        const chainId = await ctx.chainId();
+        const moduleName = options.token === undefined ? "VerityLocal" : "Verity";
+        const deploymentId = options.deploymentId ?? `chain-${chainId}`;
+        if (!/^[a-zA-Z0-9_-]+$/.test(deploymentId)) {
+          throw new CliError(`--deployment-id ${deploymentId}: use letters, digits, - and _ only`);
+        }
+
+        const scratch = mkdtempSync(path.join(os.tmpdir(), "verity-deploy-"));
+        try {
+          const args = ["ignition", "deploy", path.join("ignition", "modules", `${moduleName}.ts`)];
+          args.push("--network", ctx.privateKey() === undefined ? "verity" : "verityKeyed");
+          args.push("--deployment-id", deploymentId);
+          const parameters = buildParameters(options.parameters, moduleName, options.token);
+          if (parameters !== undefined) {
+            const file = path.join(scratch, "parameters.json");
+            writeFileSync(file, JSON.stringify(parameters, null, 2));
+            args.push("--parameters", file);
+          }
+
+          const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            CI: "true",
+            VERITY_RPC_URL: ctx.options.rpc,
+            PATH: `${path.join(REPO_ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+          };
+          const key = ctx.privateKey();
+          if (key !== undefined) env.VERITY_PRIVATE_KEY = key;
+          const interactive = !LOCAL_CHAIN_IDS.has(chainId) && !options.yes;
+          if (interactive && !(process.stdin.isTTY && process.stderr.isTTY)) {
+            throw new CliError(`deploying to chain ${chainId} needs confirmation: pass --yes`);
+          }
+          if (!interactive) env.HARDHAT_IGNITION_CONFIRM_DEPLOYMENT = "true";
+
+          ctx.log(`deploying ${moduleName} to chain ${chainId} at ${ctx.options.rpc} (deployment ${deploymentId})`);
+          await runHardhat(args, env, { echo: ctx.chatty, interactive });
+        } finally {
+          rmSync(scratch, { recursive: true, force: true });
+        }
+
+        const folder = path.join(REPO_ROOT, "ignition", "deployments", deploymentId);
+        const file = path.join(folder, "deployed_addresses.json");
+        let raw: Record<string, string>;
+        try {
+          raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+        } catch {
+          throw new CliError(`Ignition finished but wrote no ${file}`);
+        }
+        const addresses = addressesFromIgnition(raw, file);
+        const relative = path.relative(process.cwd(), folder) || ".";
+        ctx.emit(
+          { chainId, deploymentId, module: moduleName, deployment: folder, addresses },
+          [
+            `deployed ${moduleName} on chain ${chainId}`,
+            ...Object.entries(addresses).map(([role, address]) => `  ${role.padEnd(13)} ${address}`),
+            `deployment: ${relative} (pass --deployment ${relative} when it is not chain-${chainId})`,
+          ],
+          { always: true },
+        );
+      },
+    );
+}
+
+/** The Ignition parameters: the user's file, plus `Verity.stakingToken` when `--token` is given. */
+function buildParameters(file: string | undefined, moduleName: string, token: string | undefined) {
+  let parameters: Record<string, Record<string, unknown>> = {};
+  if (file !== undefined) {
+    try {
+      parameters = JSON.parse(readFileSync(existingPath(file, "parameters file"), "utf8")) as typeof parameters;
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(`${file}: not a JSON parameters file (${(error as Error).message})`);
+    }
+  }
+  if (token !== undefined) {
+    parameters[moduleName] = { ...parameters[moduleName], stakingToken: parseAddress(token, "--token") };
+  }
+  return file === undefined && token === undefined ? undefined : parameters;
+}
+
+/**
+ * Runs `hardhat <args>` in the repository root. Its output goes to stderr when `echo`, and is kept so
+ * that a failure can be reported as the one line that explains it.
+ */
+function runHardhat(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { echo: boolean; interactive: boolean },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(REPO_ROOT, "node_modules", ".bin", "hardhat"), args, {
+      cwd: REPO_ROOT,
+      env,
+      stdio: [options.interactive ? "inherit" : "ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (options.echo) process.stderr.write(chunk);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("error", (error) => reject(new CliError(`cannot run hardhat: ${error.message}`)));
+    child.on("close", (code) => {
+      if (code === 0) return resolve();
+      reject(new CliError(`ignition deploy failed: ${failureLine(output) ?? `hardhat exited with code ${code}`}`));
+    });
+  });
+}
+
+/** The line of Hardhat's output that says what went wrong. */
+function failureLine(output: string): string | undefined {
+  const lines = output
+    .split("\n")
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, "").trim())
+    .filter(Boolean);
+  return (
+    lines.find((l) => /^(Error|HardhatError|IgnitionError)\b/.test(l)) ??
+    lines.find((l) => /error|failed|cancelled/i.test(l) && !/show-stack-traces/.test(l)) ??
+    lines.at(-1)
+  );
+}

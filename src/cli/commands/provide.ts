@@ -1,0 +1,83 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { consoleLogger } from "../../daemons/log.js";
+import { ProviderDaemon } from "../../daemons/provider.js";
+import { Outcome, ProviderAgent, TraceStore } from "../../sdk/index.js";
+import { CliContext, existingPath, parseIndex } from "../context.js";
+import { runLoop } from "../daemon.js";
+import { loadModel } from "../inputs.js";
+import { formatAmount } from "../parse.js";
+import { DEFAULT_TRACE_DIR } from "./commit.js";
+
+interface ProvideOptions {
+  model: string;
+  traceDir: string;
+  dataDir?: string;
+  interval: string;
+  once: boolean;
+  fromBlock: string;
+  maxRange: string;
+  claim: boolean;
+}
+
+/** Registers `verity provide`. */
+export function registerProvide(program: Command): void {
+  program
+    .command("provide")
+    .description(
+      "run the provider daemon: answer every dispute against the signer's commitments from the stored traces",
+    )
+    .requiredOption("--model <file>", "the model the commitments were made with")
+    .option("--trace-dir <dir>", "traces written by `verity commit`", DEFAULT_TRACE_DIR)
+    .option("--data-dir <dir>", "state folder (default .verity/provider/<chainId>-<address>)")
+    .option("--interval <ms>", "milliseconds between ticks", "5000")
+    .option("--once", "run one tick and exit", false)
+    .option("--from-block <n>", "first block to scan when there is no state yet", "0")
+    .option("--max-range <n>", "blocks per eth_getLogs", "2000")
+    .option("--no-claim", "do not claim credits automatically")
+    .action(async (options: ProvideOptions, command: Command) => {
+      const ctx = CliContext.of(command);
+      const intervalMs = parseIndex(options.interval, "--interval");
+      const fromBlock = parseIndex(options.fromBlock, "--from-block");
+      const maxRange = Math.max(1, parseIndex(options.maxRange, "--max-range"));
+      const model = await loadModel(options.model);
+      const traceDir = existingPath(options.traceDir, "trace folder");
+      const verity = await ctx.verity();
+      const me = await ctx.address();
+      const chainId = await ctx.chainId();
+      const dataDir = path.resolve(
+        options.dataDir ?? path.join(".verity", "provider", `${chainId}-${me.toLowerCase()}`),
+      );
+      const log = consoleLogger("provider", ctx.options.quiet);
+
+      const daemon = new ProviderDaemon({
+        agent: new ProviderAgent(verity, model, new TraceStore(traceDir)),
+        dataDir,
+        fromBlock,
+        maxRange,
+        log,
+        autoClaim: options.claim,
+      });
+      await daemon.init();
+      log(`defending commitments of ${me}, traces in ${traceDir}, state in ${dataDir}`);
+
+      await runLoop({ intervalMs, once: options.once, log }, async () => {
+        const report = await daemon.tick();
+        if (report.moves + report.resolved > 0) log(`tick: ${report.moves} moves, ${report.resolved} resolved`);
+      });
+
+      const state = daemon.snapshot();
+      const games = Object.entries(state.games).map(([disputeId, g]) => ({
+        disputeId,
+        target: g.params.target,
+        resolved: g.resolved,
+        outcome: g.outcome === undefined ? undefined : Outcome[g.outcome],
+      }));
+      const open = games.filter((g) => !g.resolved).length;
+      ctx.emit(
+        { dataDir, cursor: state.cursor, stats: state.stats, openGames: open, games },
+        `provider at block ${state.cursor}: ${state.stats.defended} defended, ${state.stats.won} won, ${state.stats.lost} lost, ` +
+          `${state.stats.refunded} refunded, ${open} open, claimed ${formatAmount(BigInt(state.stats.claimed))}`,
+      );
+    });
+}

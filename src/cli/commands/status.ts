@@ -1,0 +1,252 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { isHexString } from "ethers";
+import {
+  CommitmentStatus,
+  Outcome,
+  Phase,
+  batchTree,
+  leafHashOf,
+  toDisputeParams,
+  type BatchDataFile,
+  type BatchHeader,
+  type InferenceHashes,
+  type Verity,
+} from "../../sdk/index.js";
+import { CliContext, existingPath } from "../context.js";
+import { CliError } from "../errors.js";
+import { formatAmount, parseBytes32 } from "../parse.js";
+
+/** Record kinds (contracts/types/Commitment.sol). */
+const RECORD_KIND = ["None", "Single", "Batch"] as const;
+
+/** Registers `verity status` and `verity dispute`. */
+export function registerStatus(program: Command): void {
+  program
+    .command("status")
+    .description("status and record of a commitment or batch, or of one batch leaf with --leaf and --proof-file")
+    .argument("<id>", "commitment id or batch id")
+    .option(
+      "--leaf <leaf>",
+      "a batch leaf: <inputHash,outputHash,traceRoot>, or its index when --proof-file is the batch data file",
+    )
+    .option("--proof-file <f>", "the leaf's Merkle proof (JSON array of hashes) or the batch data file")
+    .action(async (idArg: string, options: { leaf?: string; proofFile?: string }, command: Command) => {
+      const ctx = CliContext.of(command);
+      const id = parseBytes32(idArg, "<id>");
+      if ((options.leaf === undefined) !== (options.proofFile === undefined)) {
+        throw new CliError("--leaf and --proof-file go together");
+      }
+      const verity = await ctx.verity({ readOnly: true });
+      const record = await verity.ledger.recordOf(id);
+      const kind = RECORD_KIND[Number(record.kind)] ?? String(record.kind);
+      if (kind === "None") throw new CliError(`no commitment or batch with id ${id} on this deployment`);
+      const status = CommitmentStatus[await verity.ledger.status(id)];
+      const deadline = Number(record.challengeDeadline);
+      const event = await committedEvent(verity, id, kind === "Batch");
+      const base = {
+        id,
+        kind: kind.toLowerCase(),
+        status,
+        final: await verity.ledger.isFinal(id),
+        provider: record.provider,
+        challengeDeadline: deadline,
+        openDisputes: Number(record.openDisputes),
+        overturned: record.overturned,
+        ...event,
+      };
+
+      if (options.leaf === undefined) {
+        ctx.emit(
+          base,
+          [
+            `${kind.toLowerCase()} ${id}: ${status}${base.final ? " (final)" : ""}`,
+            `  provider        ${record.provider}`,
+            `  challenge until ${new Date(deadline * 1000).toISOString()}`,
+            `  open disputes   ${base.openDisputes}${record.overturned ? ", overturned" : ""}`,
+            ...Object.entries(event).map(([k, v]) => `  ${k.padEnd(15)} ${String(v)}`),
+          ],
+          { always: true },
+        );
+        return;
+      }
+
+      if (kind !== "Batch") throw new CliError(`${id} is a single commitment: --leaf applies to batches`);
+      const { header, proof, leaf } = leafQuery(options.leaf, options.proofFile!, id, record.provider, event);
+      const leafStatus = CommitmentStatus[await verity.ledger.leafStatus(header, proof, leaf)];
+      const leafHash = leafHashOf(leaf);
+      const leafRecord = await verity.ledger.contract.leafRecordOf(id, leafHash);
+      const result = {
+        ...base,
+        leaf: {
+          ...leaf,
+          leafHash,
+          status: leafStatus,
+          openDisputes: Number(leafRecord.openDisputes),
+          overturned: leafRecord.overturned,
+        },
+      };
+      ctx.emit(
+        result,
+        [
+          `leaf ${leafHash} of batch ${id}: ${leafStatus}`,
+          `  batch status    ${status}`,
+          `  open disputes   ${result.leaf.openDisputes}${leafRecord.overturned ? ", overturned" : ""}`,
+          `  challenge until ${new Date(deadline * 1000).toISOString()}`,
+        ],
+        { always: true },
+      );
+    });
+
+  program
+    .command("dispute")
+    .description("state of a dispute game: phase, deadline, outcome")
+    .argument("<disputeId>", "dispute id")
+    .action(async (idArg: string, _options: unknown, command: Command) => {
+      const ctx = CliContext.of(command);
+      const disputeId = parseBytes32(idArg, "<disputeId>");
+      const verity = await ctx.verity({ readOnly: true });
+      const game = await verity.disputes.game(disputeId);
+      if (game.phase === Phase.None) throw new CliError(`no dispute with id ${disputeId} on this deployment`);
+      const now = await verity.disputes.now();
+      const game_ = verity.disputes.contract;
+      const opened = await game_.queryFilter(game_.filters.DisputeOpened(disputeId)).catch(() => []);
+      const params = opened.length > 0 ? toDisputeParams(opened[0].args.params) : undefined;
+      const resolved = game.phase === Phase.Resolved;
+      const secondsLeft = resolved ? 0 : Number(game.deadline - now);
+      const result = {
+        disputeId,
+        phase: Phase[game.phase],
+        outcome: Outcome[game.outcome],
+        deadline: Number(game.deadline),
+        secondsLeft: Math.max(0, secondsLeft),
+        expired: !resolved && secondsLeft < 0,
+        numLayers: game.numLayers,
+        layer: game.layer,
+        ...(params === undefined
+          ? {}
+          : {
+              target: params.target,
+              isLeaf: params.isLeaf,
+              modelId: params.modelId,
+              provider: params.provider,
+              challenger: params.challenger,
+              bond: params.bond,
+              slashAmount: params.slashAmount,
+            }),
+      };
+      ctx.emit(
+        result,
+        [
+          `dispute ${disputeId}: ${result.phase}${resolved ? ` (${result.outcome})` : ""}`,
+          ...(resolved
+            ? []
+            : [
+                `  deadline        ${new Date(result.deadline * 1000).toISOString()} (${result.expired ? `passed ${-secondsLeft} s ago: anyone can call timeout` : `${secondsLeft} s left`})`,
+              ]),
+          `  layers          ${game.numLayers}${game.layer > 0 ? `, disputed layer ${game.layer}` : ""}`,
+          ...(params === undefined
+            ? []
+            : [
+                `  target          ${params.target}${params.isLeaf ? " (batch leaf)" : ""}`,
+                `  provider        ${params.provider}`,
+                `  challenger      ${params.challenger}`,
+                `  bond / slash    ${formatAmount(params.bond)} / ${formatAmount(params.slashAmount)}`,
+              ]),
+        ],
+        { always: true },
+      );
+    });
+}
+
+/** What the commitment's event adds to its record (empty if the node cannot return the log). */
+async function committedEvent(verity: Verity, id: string, isBatch: boolean): Promise<Record<string, string | number>> {
+  const ledger = verity.ledger.contract;
+  try {
+    if (isBatch) {
+      const events = await ledger.queryFilter(ledger.filters.BatchCommitted(id));
+      if (events.length === 0) return {};
+      const a = events[0].args;
+      return {
+        modelId: a.modelId,
+        root: a.root,
+        count: Number(a.count),
+        dataURI: a.dataURI,
+        block: events[0].blockNumber,
+      };
+    }
+    const events = await ledger.queryFilter(ledger.filters.InferenceCommitted(id));
+    if (events.length === 0) return {};
+    const a = events[0].args;
+    return {
+      modelId: a.modelId,
+      inputHash: a.inputHash,
+      outputHash: a.outputHash,
+      traceRoot: a.traceRoot,
+      block: events[0].blockNumber,
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** The header, proof and leaf a `leafStatus` query needs, from `--leaf` and `--proof-file`. */
+function leafQuery(
+  leafArg: string,
+  proofFile: string,
+  batchId: string,
+  provider: string,
+  event: Record<string, string | number>,
+): { header: BatchHeader; proof: string[]; leaf: InferenceHashes } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(existingPath(proofFile, "proof file"), "utf8"));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${proofFile}: not JSON (${(error as Error).message})`);
+  }
+  const batchFile =
+    (parsed as Partial<BatchDataFile>)?.format === "verity.batch.v1" ? (parsed as BatchDataFile) : undefined;
+  const header: BatchHeader = {
+    provider,
+    modelId: String(event.modelId ?? batchFile?.modelId ?? ""),
+    root: String(event.root ?? batchFile?.root ?? ""),
+    count: Number(event.count ?? batchFile?.count ?? 0),
+  };
+  if (!isHexString(header.modelId, 32) || !isHexString(header.root, 32)) {
+    throw new CliError(`cannot find batch ${batchId}'s header on-chain: pass the batch data file as --proof-file`);
+  }
+
+  let leaf: InferenceHashes;
+  if (/^\d+$/.test(leafArg)) {
+    if (batchFile === undefined) throw new CliError("--leaf <index> needs the batch data file as --proof-file");
+    const l = batchFile.leaves[Number(leafArg)];
+    if (l === undefined) throw new CliError(`--leaf ${leafArg}: the batch has ${batchFile.leaves.length} leaves`);
+    leaf = { inputHash: l.inputHash, outputHash: l.outputHash, traceRoot: l.traceRoot };
+  } else {
+    const parts = leafArg.split(",").map((p) => p.trim());
+    if (parts.length !== 3 || !parts.every((p) => isHexString(p, 32))) {
+      throw new CliError("--leaf: expected <inputHash,outputHash,traceRoot> (three 0x 32-byte hashes) or a leaf index");
+    }
+    leaf = { inputHash: parts[0], outputHash: parts[1], traceRoot: parts[2] };
+  }
+
+  let proof: string[];
+  if (batchFile !== undefined) {
+    const tree = batchTree(batchFile.leaves);
+    const key = [leaf.inputHash, leaf.outputHash, leaf.traceRoot].map((h) => h.toLowerCase()).join();
+    let index = -1;
+    for (const [i, v] of tree.entries()) if (v.map((h) => h.toLowerCase()).join() === key) index = i;
+    if (index < 0) throw new CliError(`the leaf is not in ${proofFile}`);
+    proof = tree.getProof(index);
+  } else {
+    const list = Array.isArray(parsed) ? parsed : (parsed as { proof?: unknown })?.proof;
+    if (!Array.isArray(list) || !list.every((h) => typeof h === "string" && isHexString(h, 32))) {
+      throw new CliError(
+        `${proofFile}: expected a JSON array of 32-byte hashes, {"proof": [...]}, or a batch data file`,
+      );
+    }
+    proof = list as string[];
+  }
+  return { header, proof, leaf };
+}
