@@ -11,6 +11,14 @@ import { parseAddress } from "../parse.js";
 /** Chain ids of local development nodes, where Ignition's confirmation prompt is skipped. */
 const LOCAL_CHAIN_IDS = new Set([31337n, 1337n]);
 
+interface DeployOptions {
+  deploymentId?: string;
+  token?: string;
+  parameters?: string;
+  buildProfile?: string;
+  yes: boolean;
+}
+
 /** Registers `verity deploy`. */
 export function registerDeploy(program: Command): void {
   program
@@ -35,7 +43,15 @@ export function registerDeploy(program: Command): void {
 
         const scratch = mkdtempSync(path.join(os.tmpdir(), "verity-deploy-"));
         try {
-          const args = ["ignition", "deploy", path.join("ignition", "modules", `${moduleName}.ts`)];
+          const local = LOCAL_CHAIN_IDS.has(chainId);
+          const profile = options.buildProfile ?? (local ? "default" : "production");
+          const args = [
+            "--build-profile",
+            profile,
+            "ignition",
+            "deploy",
+            path.join("ignition", "modules", `${moduleName}.ts`),
+          ];
           args.push("--network", ctx.privateKey() === undefined ? "verity" : "verityKeyed");
           args.push("--deployment-id", deploymentId);
           const parameters = buildParameters(options.parameters, moduleName, options.token);
@@ -53,7 +69,7 @@ export function registerDeploy(program: Command): void {
           };
           const key = ctx.privateKey();
           if (key !== undefined) env.VERITY_PRIVATE_KEY = key;
-          const interactive = !LOCAL_CHAIN_IDS.has(chainId) && !options.yes;
+          const interactive = !local && !options.yes;
           if (interactive && !(process.stdin.isTTY && process.stderr.isTTY)) {
             throw new CliError(`deploying to chain ${chainId} needs confirmation: pass --yes`);
           }
