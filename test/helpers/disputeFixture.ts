@@ -14,7 +14,7 @@ import { runWithFault, type Fault } from "../../src/protocol/faults.js";
 import { buildNeuronProof, firstDisputedLayer } from "../../src/protocol/dispute.js";
 import { toDisputeParams } from "../../src/sdk/clients/disputes.js";
 import type { DisputeGame } from "../../typechain-types/index.js";
-import type { DisputeParamsStruct } from "../../typechain-types/DisputeGame.js";
+import type { DisputeParamsStruct } from "../../typechain-types/contracts/DisputeGame.js";
 import { defaultPolicy, deployVerity } from "./fixtures.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 import type { ContractRunner, ContractTransactionResponse, Provider } from "ethers";
 import { DisputeGame__factory, type DisputeGame } from "../../../typechain-types/index.js";
-import type { DisputeParamsStruct, NeuronProofStruct } from "../../../typechain-types/DisputeGame.js";
+import type { DisputeParamsStruct, NeuronProofStruct } from "../../../typechain-types/contracts/DisputeGame.js";
 import { decodingReverts } from "../errors.js";
 import { findEvent, sendTx, type VerityTx } from "../tx.js";
 import type { BatchHeader, InferenceHashes } from "./ledger.js";
