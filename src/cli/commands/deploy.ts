@@ -27,81 +27,80 @@ export function registerDeploy(program: Command): void {
     .option("--deployment-id <id>", "Ignition deployment id (default chain-<chainId>)")
     .option("--token <address>", "stake an existing ERC-20 (module Verity) instead of deploying a test token")
     .option("--parameters <file>", "Ignition parameters JSON file")
+    .option(
+      "--build-profile <name>",
+      "Hardhat build profile (default: `default` on local chains, whose build tests and `hardhat node` share; `production` elsewhere)",
+    )
     .option("--yes", "do not ask for confirmation on a non-local chain", false)
-    .action(
-      async (
-        options: { deploymentId?: string; token?: string; parameters?: string; yes: boolean },
-        command: Command,
-      ) => {
-        const ctx = CliContext.of(command);
-        const chainId = await ctx.chainId();
-        const moduleName = options.token === undefined ? "VerityLocal" : "Verity";
-        const deploymentId = options.deploymentId ?? `chain-${chainId}`;
-        if (!/^[a-zA-Z0-9_-]+$/.test(deploymentId)) {
-          throw new CliError(`--deployment-id ${deploymentId}: use letters, digits, - and _ only`);
+    .action(async (options: DeployOptions, command: Command) => {
+      const ctx = CliContext.of(command);
+      const chainId = await ctx.chainId();
+      const moduleName = options.token === undefined ? "VerityLocal" : "Verity";
+      const deploymentId = options.deploymentId ?? `chain-${chainId}`;
+      if (!/^[a-zA-Z0-9_-]+$/.test(deploymentId)) {
+        throw new CliError(`--deployment-id ${deploymentId}: use letters, digits, - and _ only`);
+      }
+
+      const scratch = mkdtempSync(path.join(os.tmpdir(), "verity-deploy-"));
+      try {
+        const local = LOCAL_CHAIN_IDS.has(chainId);
+        const profile = options.buildProfile ?? (local ? "default" : "production");
+        const args = [
+          "--build-profile",
+          profile,
+          "ignition",
+          "deploy",
+          path.join("ignition", "modules", `${moduleName}.ts`),
+        ];
+        args.push("--network", ctx.privateKey() === undefined ? "verity" : "verityKeyed");
+        args.push("--deployment-id", deploymentId);
+        const parameters = buildParameters(options.parameters, moduleName, options.token);
+        if (parameters !== undefined) {
+          const file = path.join(scratch, "parameters.json");
+          writeFileSync(file, JSON.stringify(parameters, null, 2));
+          args.push("--parameters", file);
         }
 
-        const scratch = mkdtempSync(path.join(os.tmpdir(), "verity-deploy-"));
-        try {
-          const local = LOCAL_CHAIN_IDS.has(chainId);
-          const profile = options.buildProfile ?? (local ? "default" : "production");
-          const args = [
-            "--build-profile",
-            profile,
-            "ignition",
-            "deploy",
-            path.join("ignition", "modules", `${moduleName}.ts`),
-          ];
-          args.push("--network", ctx.privateKey() === undefined ? "verity" : "verityKeyed");
-          args.push("--deployment-id", deploymentId);
-          const parameters = buildParameters(options.parameters, moduleName, options.token);
-          if (parameters !== undefined) {
-            const file = path.join(scratch, "parameters.json");
-            writeFileSync(file, JSON.stringify(parameters, null, 2));
-            args.push("--parameters", file);
-          }
-
-          const env: NodeJS.ProcessEnv = {
-            ...process.env,
-            CI: "true",
-            VERITY_RPC_URL: ctx.options.rpc,
-            PATH: `${path.join(REPO_ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
-          };
-          const key = ctx.privateKey();
-          if (key !== undefined) env.VERITY_PRIVATE_KEY = key;
-          const interactive = !local && !options.yes;
-          if (interactive && !(process.stdin.isTTY && process.stderr.isTTY)) {
-            throw new CliError(`deploying to chain ${chainId} needs confirmation: pass --yes`);
-          }
-          if (!interactive) env.HARDHAT_IGNITION_CONFIRM_DEPLOYMENT = "true";
-
-          ctx.log(`deploying ${moduleName} to chain ${chainId} at ${ctx.options.rpc} (deployment ${deploymentId})`);
-          await runHardhat(args, env, { echo: ctx.chatty, interactive });
-        } finally {
-          rmSync(scratch, { recursive: true, force: true });
+        const env: NodeJS.ProcessEnv = {
+          ...process.env,
+          CI: "true",
+          VERITY_RPC_URL: ctx.options.rpc,
+          PATH: `${path.join(REPO_ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+        };
+        const key = ctx.privateKey();
+        if (key !== undefined) env.VERITY_PRIVATE_KEY = key;
+        const interactive = !local && !options.yes;
+        if (interactive && !(process.stdin.isTTY && process.stderr.isTTY)) {
+          throw new CliError(`deploying to chain ${chainId} needs confirmation: pass --yes`);
         }
+        if (!interactive) env.HARDHAT_IGNITION_CONFIRM_DEPLOYMENT = "true";
 
-        const folder = path.join(REPO_ROOT, "ignition", "deployments", deploymentId);
-        const file = path.join(folder, "deployed_addresses.json");
-        let raw: Record<string, string>;
-        try {
-          raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
-        } catch {
-          throw new CliError(`Ignition finished but wrote no ${file}`);
-        }
-        const addresses = addressesFromIgnition(raw, file);
-        const relative = path.relative(process.cwd(), folder) || ".";
-        ctx.emit(
-          { chainId, deploymentId, module: moduleName, deployment: folder, addresses },
-          [
-            `deployed ${moduleName} on chain ${chainId}`,
-            ...Object.entries(addresses).map(([role, address]) => `  ${role.padEnd(13)} ${address}`),
-            `deployment: ${relative} (pass --deployment ${relative} when it is not chain-${chainId})`,
-          ],
-          { always: true },
-        );
-      },
-    );
+        ctx.log(`deploying ${moduleName} to chain ${chainId} at ${ctx.options.rpc} (deployment ${deploymentId})`);
+        await runHardhat(args, env, { echo: ctx.chatty, interactive });
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+
+      const folder = path.join(REPO_ROOT, "ignition", "deployments", deploymentId);
+      const file = path.join(folder, "deployed_addresses.json");
+      let raw: Record<string, string>;
+      try {
+        raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+      } catch {
+        throw new CliError(`Ignition finished but wrote no ${file}`);
+      }
+      const addresses = addressesFromIgnition(raw, file);
+      const relative = path.relative(process.cwd(), folder) || ".";
+      ctx.emit(
+        { chainId, deploymentId, module: moduleName, deployment: folder, addresses },
+        [
+          `deployed ${moduleName} on chain ${chainId}`,
+          ...Object.entries(addresses).map(([role, address]) => `  ${role.padEnd(13)} ${address}`),
+          `deployment: ${relative} (pass --deployment ${relative} when it is not chain-${chainId})`,
+        ],
+        { always: true },
+      );
+    });
 }
 
 /** The Ignition parameters: the user's file, plus `Verity.stakingToken` when `--token` is given. */
