@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Signer } from "ethers";
 import type { ChallengerAgent, Finding } from "../sdk/agents/challenger.js";
 import { Outcome, Phase, toDisputeParams, type DisputeParams } from "../sdk/clients/disputes.js";
+import { VerityRevertError } from "../sdk/errors.js";
 import { leafHashOf } from "../sdk/ids.js";
 import { JsonFile } from "../sdk/store.js";
 import type { Verity } from "../sdk/verity.js";
@@ -25,6 +26,8 @@ export interface WatchtowerState {
   /** Committed length of the journal of seen commitments. */
   journalBytes: number;
   games: Record<string, TrackedGame>;
+  /** Findings whose dispute could not be opened yet, by target key; retried every tick. */
+  pending: Record<string, Finding>;
   stats: {
     seen: number;
     findings: number;
@@ -85,6 +88,7 @@ export class Watchtower {
       cursor: (options.fromBlock ?? 0) - 1,
       journalBytes: 0,
       games: {},
+      pending: {},
       stats: { seen: 0, findings: 0, opened: 0, won: 0, lost: 0, refunded: 0, claimed: "0" },
     }));
     this.journal = new Journal(path.join(options.dataDir, "seen.log"));
@@ -96,6 +100,7 @@ export class Watchtower {
   /** Loads the state, drops an interrupted range from the journal, and recovers games from the chain. */
   async init(): Promise<void> {
     this.current = this.state.read();
+    this.current.pending ??= {};
     this.current.journalBytes = this.journal.recover(this.current.journalBytes);
     this.me = (await (this.options.verity.runner as Signer).getAddress()).toLowerCase();
     await this.recoverGames();
@@ -131,6 +136,7 @@ export class Watchtower {
       this.options.onProgress?.(to, head);
     }
     report.scannedTo = this.current.cursor;
+    await this.retryPending(report);
     await this.playGames(report);
     if (this.options.autoClaim ?? true) report.claimed = await this.claim();
     return report;
@@ -169,18 +175,7 @@ export class Watchtower {
       }
       for (const finding of findings) {
         this.current.stats.findings++;
-        const key = targetKeyOf(finding);
-        if (this.disputed(key)) continue;
-        try {
-          const params = await challenger.open(finding);
-          const disputeId = await verity.disputes.idOf(params);
-          this.current.games[disputeId] = { params, targetKey: key, resolved: false };
-          this.current.stats.opened++;
-          report.opened++;
-          this.log(`disputed ${finding.kind} ${key} (dispute ${disputeId})`);
-        } catch (error) {
-          this.log(`could not dispute ${key}: ${(error as Error).message}`);
-        }
+        await this.dispute(finding, report);
       }
     }
     // Commit the range: journal first, then the state that records the journal's length.
@@ -188,6 +183,41 @@ export class Watchtower {
     report.seen += events.length;
     this.current.journalBytes = this.journal.append(lines);
     this.current.cursor = to;
+    this.save();
+  }
+
+  /**
+   * Opens the dispute a finding calls for. A finding that cannot be disputed now (no tokens for the bond,
+   * an RPC failure) is kept and retried every tick until its challenge window closes.
+   */
+  private async dispute(finding: Finding, report: TickReport): Promise<void> {
+    const key = targetKeyOf(finding);
+    if (this.disputed(key)) {
+      delete this.current.pending[key];
+      return;
+    }
+    try {
+      const params = await this.options.challenger.open(finding);
+      const disputeId = await this.options.verity.disputes.idOf(params);
+      this.current.games[disputeId] = { params, targetKey: key, resolved: false };
+      delete this.current.pending[key];
+      this.current.stats.opened++;
+      report.opened++;
+      this.log(`disputed ${finding.kind} ${key} (dispute ${disputeId})`);
+    } catch (error) {
+      const reason = error instanceof VerityRevertError ? error.errorName : "";
+      if (GIVE_UP.has(reason)) {
+        delete this.current.pending[key];
+        this.log(`gave up on ${key}: ${(error as Error).message}`);
+      } else {
+        this.current.pending[key] = finding;
+        this.log(`could not dispute ${key} yet (will retry): ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async retryPending(report: TickReport): Promise<void> {
+    for (const finding of Object.values(this.current.pending)) await this.dispute(finding, report);
     this.save();
   }
 
@@ -260,6 +290,13 @@ export class Watchtower {
     this.state.write(this.current);
   }
 }
+
+/** Reverts after which retrying a finding is pointless. */
+const GIVE_UP = new Set([
+  "InferenceLedgerChallengeWindowClosed",
+  "InferenceLedgerAlreadyOverturned",
+  "DisputeGameUnsupportedEngine",
+]);
 
 function targetKeyOf(finding: Finding): string {
   if (finding.kind === "single") return finding.id.toLowerCase();

@@ -190,4 +190,20 @@ describe("SDK agents and daemons (in-process chain)", () => {
     const game = watcherVerity.disputes.contract;
     expect(await game.queryFilter(game.filters.DisputeOpened())).to.have.length(1); // not opened again
   });
+
+  it("keeps a finding it could not dispute yet (no bond allowance) and disputes it on a later tick", async () => {
+    const { provider, challenger, watcherVerity, work, ledger, token, stakeManager, signers } = await setup();
+    const { id } = await provider.commit(pseudoDigit(40), { layer: 2, neuron: 3 });
+    await token.connect(signers[3]).approve(await stakeManager.getAddress(), 0);
+    const watchtower = new Watchtower({ verity: watcherVerity, challenger, dataDir: path.join(work, "wt") });
+    await watchtower.init();
+    const first = await watchtower.tick();
+    expect(first.opened).to.equal(0);
+    expect(Object.keys(watchtower.snapshot().pending)).to.deep.equal([id.toLowerCase()]);
+    await token.connect(signers[3]).approve(await stakeManager.getAddress(), ethers.MaxUint256);
+    const second = await watchtower.tick();
+    expect(second.opened).to.equal(1);
+    expect(watchtower.snapshot().pending).to.deep.equal({});
+    expect(await ledger.status(id)).to.equal(BigInt(CommitmentStatus.Disputed));
+  });
 });
