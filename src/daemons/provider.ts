@@ -22,6 +22,8 @@ export interface ProviderDaemonOptions {
   log?: Logger;
   retry?: RetryOptions;
   autoClaim?: boolean;
+  /** Called after each scanned range (for progress bars). */
+  onProgress?: (cursor: number, head: number) => void;
 }
 
 /**
@@ -72,6 +74,7 @@ export class ProviderDaemon {
       }
       this.current.cursor = to;
       this.state.write(this.current);
+      this.options.onProgress?.(to, head);
     }
 
     let moves = 0;

@@ -54,9 +54,13 @@ export function registerCommit(program: Command): void {
       if (options.batch) {
         const dataFile = path.resolve(options.dataFile ?? path.join(".verity", "batches", `batch-${Date.now()}.json`));
         ctx.log(`committing a batch of ${inputs.length} inferences as ${provider}`);
-        const { batchId, results, root } = await agent.commitBatch(inputs, dataFile, faults, {
-          withholdInputs: options.withholdInputs,
-        });
+        const progress = inputs.length > PROGRESS_THRESHOLD ? ctx.progress(inputs.length, "running batch") : undefined;
+        const { batchId, results, root } = await agent
+          .commitBatch(inputs, dataFile, faults, {
+            withholdInputs: options.withholdInputs,
+            onProgress: (done) => progress?.update(done),
+          })
+          .finally(() => progress?.stop());
         const leaves = results.map((r, i) => ({
           index: i,
           inputHash: r.inputHash,

@@ -57,9 +57,13 @@ export class ProviderAgent {
     inputs: readonly Int8Array[],
     dataFile: string,
     faults: readonly (Fault | undefined)[] = [],
-    options: { withholdInputs?: boolean } = {},
+    options: { withholdInputs?: boolean; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<{ batchId: string; results: RunResult[]; root: string }> {
-    const results = inputs.map((input, i) => this.infer(input, faults[i]));
+    const results = inputs.map((input, i) => {
+      const result = this.infer(input, faults[i]);
+      options.onProgress?.(i + 1, inputs.length);
+      return result;
+    });
     const tree = batchTree(results);
     const provider = await (this.verity.runner as unknown as { getAddress(): Promise<string> }).getAddress();
     const dataURI = writeBatchFile(dataFile, {
