@@ -255,6 +255,7 @@ describe("Watchtower end to end: a real node, the CLI watchtower, a crash and a 
   it("survives a SIGKILL in the middle of its scan and, restarted, finishes every game", async function () {
     const dataDir = watchOptions().dataDir;
     watch = spawnWatchtower(watchFlags(), watchOptions());
+    expect(watch.viaCli, "bin/verity.js is missing: the watchtower must run through the CLI").to.equal(true);
     // Kill it once it has committed ranges past a third of the commitments, before it reaches the head.
     const killedAt = await until("the watchtower's cursor to pass the kill block", 60_000, 5, async () => {
       if (watch!.child.exitCode !== null) throw new Error(`watchtower exited early:\n${watch!.output()}`);
