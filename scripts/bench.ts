@@ -45,8 +45,8 @@ for (const [group, values] of Object.entries(results)) {
     let ok = "";
     if (target !== undefined) {
       const pass = target.max !== undefined ? value <= target.max : value >= (target.min ?? -Infinity);
-      ok = pass ? "ok" : "MISS";
-      if (!pass) misses++;
+      ok = pass ? "ok" : target.aim ? "aim missed" : "MISS";
+      if (!pass && !target.aim) misses++;
     }
     const targetText = target === undefined ? "" : target.max !== undefined ? `<= ${target.max}` : `>= ${target.min}`;
     rows.push({ group, metric, value: Math.round(value * 100) / 100, target: targetText, ok });

@@ -51,7 +51,7 @@ export const benchLoad: BenchRunner = async () => {
   const node = await startNode();
   const deploymentId = `bench-load-${randomBytes(6).toString("hex")}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "verity-bench-load-"));
-  const rpc = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+  const rpc = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
   const connection = await network.create({ network: "localhost", override: { url: node.url } });
   try {
     // Deploy with Ignition through a connection to the node, register MNIST, fund and stake 32 providers.

@@ -229,7 +229,9 @@ export async function connectProvider(url: string, timeoutMs = 5_000): Promise<J
     throw new CliError(`cannot reach a node at ${url} (${reasonOf(error)})`);
   }
   const network = Network.from(chainId);
-  return new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: 250 });
+  // cacheTimeout -1: ethers otherwise answers identical calls within 250 ms from a cache, so two
+  // transactions sent back to back (approve, then deposit) would get the same nonce.
+  return new JsonRpcProvider(url, network, { staticNetwork: network, pollingInterval: 250, cacheTimeout: -1 });
 }
 
 /** Why a request failed, in a few words (`ECONNREFUSED`, `timed out`, ...). */

@@ -127,7 +127,7 @@ describe("Watchtower end to end: a real node, the CLI watchtower, a crash and a 
     node = await startNode();
     deploymentDir = await deployWithCli(node.url, `e2e-${randomBytes(6).toString("hex")}`);
     work = mkdtempSync(path.join(os.tmpdir(), "verity-e2e-"));
-    rpc = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 100 });
+    rpc = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
     const addresses = loadDeployment(31337n, deploymentDir);
     const signer = (i: number): Promise<JsonRpcSigner> => rpc.getSigner(i);
     const [admin, publisher, honestSigner, cheaterSigner, watcher] = await Promise.all(
