@@ -17,7 +17,9 @@ export function bulkRpc(provider: Provider): RpcSend | undefined {
     const plain =
       /^https?:\/\//.test(connection.url) &&
       !connection.credentials &&
-      Object.keys(connection.headers).every((h) => ["accept", "content-type"].includes(h.toLowerCase()));
+      Object.keys(connection.headers).every((h) =>
+        ["accept", "accept-encoding", "content-type"].includes(h.toLowerCase()),
+      );
     if (plain) {
       return async (method, params) => {
         const response = await fetch(connection.url, {

@@ -175,7 +175,18 @@ const COMMITTED_TOPIC = InferenceLedger__factory.createInterface().getEvent("Inf
 const BATCH_TOPIC = InferenceLedger__factory.createInterface().getEvent("BatchCommitted").topicHash;
 
 const word = (data: string, i: number) => `0x${data.slice(2 + 64 * i, 66 + 64 * i)}`;
-const addressWord = (data: string, i: number) => getAddress(`0x${data.slice(26 + 64 * i, 66 + 64 * i)}`);
+/** Checksummed addresses by lowercase hex: a scan sees few distinct providers, so this saves a keccak per log. */
+const checksums = new Map<string, string>();
+function checksummed(lower: string): string {
+  let address = checksums.get(lower);
+  if (address === undefined) {
+    address = getAddress(lower);
+    if (checksums.size > 10_000) checksums.clear();
+    checksums.set(lower, address);
+  }
+  return address;
+}
+const addressWord = (data: string, i: number) => checksummed(`0x${data.slice(26 + 64 * i, 66 + 64 * i)}`);
 
 /**
  * Decodes the two ledger events by their fixed ABI layout. Returns undefined for anything unexpected
@@ -210,7 +221,7 @@ export function decodeRawCommitment(log: RawLog): CommitmentEvent | undefined {
       kind: "batch",
       id: topics[1],
       modelId: topics[2],
-      provider: getAddress(`0x${topics[3].slice(26)}`),
+      provider: checksummed(`0x${topics[3].slice(26)}`),
       root: word(data, 0),
       count: Number(BigInt(word(data, 1))),
       dataURI: toUtf8String(`0x${data.slice(2 + 64 * 4, 2 + 64 * 4 + 2 * length)}`),
