@@ -59,18 +59,16 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
         bytes32 modelId,
         Inference calldata inference
     ) external whenNotPaused nonReentrant returns (bytes32) {
-        // The ledger checks that the commitment exists, is inside its window and is not overturned.
-        address provider = ledger.markDisputeOpened(commitmentId);
-        // INVARIANT: a game is about exactly the committed inference of exactly this model.
-        bytes32 computed = Commitments.commitmentId(
-            provider,
-            modelId,
-            inference.inputHash,
-            inference.outputHash,
-            inference.traceRoot
-        );
-        if (computed != commitmentId) revert DisputeGameInferenceMismatch(commitmentId);
-        return _open(commitmentId, false, modelId, provider, inference, Phase.AwaitingTrace);
+        return _openSingle(commitmentId, modelId, inference, Phase.AwaitingTrace);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function openDisputeWithInputDemand(
+        bytes32 commitmentId,
+        bytes32 modelId,
+        Inference calldata inference
+    ) external whenNotPaused nonReentrant returns (bytes32) {
+        return _openSingle(commitmentId, modelId, inference, Phase.AwaitingInput);
     }
 
     /// @inheritdoc IDisputeGame
@@ -161,7 +159,9 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
             return;
         }
         LayerSpec calldata spec = proof.graph[layer - 1];
-        bool structural = proof.output.length != spec.outDim;
+        // A spec out of bounds cannot be evaluated: serving such a model is the provider's fault (providers
+        // validate model files before serving them).
+        bool structural = !DenseInt8.isValidSpec(spec) || proof.output.length != spec.outDim;
         if (!structural && proof.input.length != spec.inDim) {
             // At layer 1 the vector is the committed input itself: a malformed input is the provider's fault.
             // Above it, the challenger accepted s_(l-1) and should have disputed that layer instead.
@@ -178,6 +178,12 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
         if (proof.neuron >= spec.outDim) revert DisputeGameInvalidNeuron(proof.neuron, spec.outDim);
         if (!DenseInt8.verifyRow(proof.rowProof, proof.weightsRoot, layer, proof.neuron, proof.bias, proof.row)) {
             revert DisputeGameInvalidRowProof(layer, proof.neuron);
+        }
+        // A committed row of the wrong width makes the model impossible to evaluate: structural as above.
+        if (proof.row.length != spec.inDim) {
+            emit FraudProven(id, layer, STRUCTURAL_FRAUD, 0, 0);
+            _resolve(id, game, params, Outcome.ChallengerWon);
+            return;
         }
         int8 expected = DenseInt8.neuron(proof.input, proof.row, proof.bias, spec);
         int8 claimed = DenseInt8.at(proof.output, proof.neuron);
@@ -244,6 +250,26 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _openSingle(
+        bytes32 commitmentId,
+        bytes32 modelId,
+        Inference calldata inference,
+        Phase first
+    ) private returns (bytes32) {
+        // The ledger checks that the commitment exists, is inside its window and is not overturned.
+        address provider = ledger.markDisputeOpened(commitmentId);
+        // INVARIANT: a game is about exactly the committed inference of exactly this model.
+        bytes32 computed = Commitments.commitmentId(
+            provider,
+            modelId,
+            inference.inputHash,
+            inference.outputHash,
+            inference.traceRoot
+        );
+        if (computed != commitmentId) revert DisputeGameInferenceMismatch(commitmentId);
+        return _open(commitmentId, false, modelId, provider, inference, first);
+    }
 
     function _open(
         bytes32 target,

@@ -13,7 +13,8 @@ import {DisputeParams, GameState, NeuronProof, Outcome, Phase} from "../types/Di
 /// the challenger refunded plus its share. Challenger fails: its bond is credited to the provider.
 /// @dev Moves: openDispute -> [revealInput -> continueDispute] -> revealTrace -> selectLayer ->
 /// revealLayer -> proveNeuron. The bracketed part exists only for batch leaves whose input the
-/// challenger demands. Every move passes the game's `DisputeParams`; their hash is the dispute id.
+/// challenger demands (batch leaves, or single commitments whose event lacks the input). Every move passes
+/// the game's `DisputeParams`; their hash is the dispute id.
 interface IDisputeGame {
     /// @notice The params do not hash to a known dispute.
     error DisputeGameUnknownDispute(bytes32 disputeId);
@@ -33,8 +34,6 @@ interface IDisputeGame {
     error DisputeGameInferenceMismatch(bytes32 target);
     /// @notice The model is not evaluated with the `dense-int8-v1` profile this game can recompute.
     error DisputeGameUnsupportedEngine(bytes32 modelId, bytes32 engineId);
-    /// @notice A single commitment's input is already public in its event; only batch leaves can demand it.
-    error DisputeGameInputAlreadyPublic(bytes32 target);
     /// @notice The revealed input does not hash to the inference's input hash.
     error DisputeGameInputHashMismatch(bytes32 expected, bytes32 actual);
     /// @notice The trace needs at least two hashes (`s_0` and `s_L`) and at most 65,536.
@@ -86,7 +85,8 @@ interface IDisputeGame {
     /// @notice The provider revealed the activation of the selected layer.
     event LayerRevealed(bytes32 indexed disputeId, uint16 layer, bytes activation, uint48 deadline);
     /// @notice Fraud was proven at `neuron` of `layer` (expected = recomputed value, claimed = provider's),
-    /// or structurally (`neuron` = type(uint32).max: a vector or trace of the wrong shape).
+    /// or structurally (`neuron` = type(uint32).max: a vector or trace of the wrong shape, or a model that
+    /// cannot be evaluated: a spec out of bounds or a weight row of the wrong width).
     event FraudProven(bytes32 indexed disputeId, uint16 layer, uint32 neuron, int8 expected, int8 claimed);
     /// @notice The dispute ended.
     event DisputeResolved(bytes32 indexed disputeId, Outcome outcome, uint256 slashed);
@@ -95,6 +95,15 @@ interface IDisputeGame {
     /// stake manager first). Only within the commitment's challenge window.
     /// @return disputeId The new game's id.
     function openDispute(
+        bytes32 commitmentId,
+        bytes32 modelId,
+        Inference calldata inference
+    ) external returns (bytes32 disputeId);
+
+    /// @notice Opens a dispute on a single commitment whose event does not carry its input (a URI, or bytes
+    /// that do not hash to the input hash): the provider must first reveal the input on-chain.
+    /// @return disputeId The new game's id.
+    function openDisputeWithInputDemand(
         bytes32 commitmentId,
         bytes32 modelId,
         Inference calldata inference

@@ -216,15 +216,22 @@ library DenseInt8 {
     /// @param spec The layer spec to check.
     function checkSpec(LayerSpec memory spec) internal pure {
         // INVARIANT: every spec the arithmetic sees keeps |acc * multiplier + 2^(shift-1)| < 2^63.
-        if (
-            spec.inDim == 0 ||
-            spec.inDim > MAX_DIM ||
-            spec.outDim == 0 ||
-            spec.outDim > MAX_DIM ||
-            spec.multiplier == 0 ||
-            spec.multiplier > MAX_MULTIPLIER ||
-            spec.shift > MAX_SHIFT
-        ) revert DenseInt8InvalidSpec(spec.inDim, spec.outDim, spec.multiplier, spec.shift);
+        if (!isValidSpec(spec)) revert DenseInt8InvalidSpec(spec.inDim, spec.outDim, spec.multiplier, spec.shift);
+    }
+
+    /// @notice Whether `spec` is within the profile bounds (dimensions 1..65,536, multiplier 1..2^31-1,
+    /// shift 0..62).
+    /// @param spec The layer spec to check.
+    /// @return True when in bounds.
+    function isValidSpec(LayerSpec memory spec) internal pure returns (bool) {
+        return
+            spec.inDim != 0 &&
+            spec.inDim <= MAX_DIM &&
+            spec.outDim != 0 &&
+            spec.outDim <= MAX_DIM &&
+            spec.multiplier != 0 &&
+            spec.multiplier <= MAX_MULTIPLIER &&
+            spec.shift <= MAX_SHIFT;
     }
 
     /// @notice Reverts unless `graph` is a valid `dense-int8-v1` graph: at least one layer, every spec

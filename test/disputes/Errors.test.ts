@@ -264,20 +264,19 @@ describe("DisputeGame errors", () => {
       );
     });
 
-    it("DisputeGameInputAlreadyPublic is declared but unreachable: a single commitment cannot demand its input", async () => {
-      const { f, c, g } = await networkHelpers.loadFixture(openFixture);
-      // The interface declares the error; no entry point raises it, because openDispute takes no demand flag.
-      expect(f.disputeGame.interface.getError("DisputeGameInputAlreadyPublic")!.format()).to.equal(
-        "DisputeGameInputAlreadyPublic(bytes32)",
-      );
-      expect(f.disputeGame.interface.getFunction("openDispute")!.inputs).to.have.length(3);
-      await rejects(
-        f,
-        [g],
-        () => f.disputeGame.connect(f.provider).revealInput(g.params, vectorToHex(c.input)),
-        "DisputeGameUnexpectedPhase",
-        [g.id, Phase.AwaitingTrace, Phase.AwaitingInput],
-      );
+    it("a single commitment opened with an input demand must reveal bytes hashing to its input hash", async () => {
+      const { f, c } = await networkHelpers.loadFixture(openFixture);
+      const tx = await f.disputeGame
+        .connect(f.challenger2)
+        .openDisputeWithInputDemand(c.id, f.commitments.modelId, c.inference);
+      const params = await paramsFrom(f.disputeGame, tx);
+      const id = await f.disputeGame.disputeIdOf(params);
+      expect((await f.disputeGame.gameOf(id)).phase).to.equal(BigInt(Phase.AwaitingInput));
+      await expect(f.disputeGame.connect(f.provider).revealInput(params, "0x01"))
+        .to.be.revertedWithCustomError(f.disputeGame, "DisputeGameInputHashMismatch")
+        .withArgs(c.inference.inputHash, ethers.keccak256("0x01"));
+      await f.disputeGame.connect(f.provider).revealInput(params, vectorToHex(c.input));
+      expect((await f.disputeGame.gameOf(id)).phase).to.equal(BigInt(Phase.InputRevealed));
     });
   });
 

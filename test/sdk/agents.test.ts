@@ -206,4 +206,31 @@ describe("SDK agents and daemons (in-process chain)", () => {
     expect(watchtower.snapshot().pending).to.deep.equal({});
     expect(await ledger.status(id)).to.equal(BigInt(CommitmentStatus.Disputed));
   });
+
+  it("demands the input of a single commitment whose event carries a URI, then proves the fraud", async () => {
+    const { provider, challenger, watcherVerity, work, ledger } = await setup();
+    const input = pseudoDigit(50);
+    const claimed = provider.infer(input, { layer: 1, neuron: 4 });
+    const tx = await provider.verity.ledger.commit({
+      modelId: provider.commitments.modelId,
+      inference: claimed,
+      inputData: ethers.hexlify(ethers.toUtf8Bytes("ipfs://bafy-input")),
+    });
+    const id = await tx.wait();
+    provider.store.put(TraceStore.key(id), {
+      modelId: provider.commitments.modelId,
+      activations: claimed.activations.map(vectorToHex),
+      layerHashes: [...claimed.layerHashes],
+    });
+    const watchtower = new Watchtower({ verity: watcherVerity, challenger, dataDir: path.join(work, "wt") });
+    const daemon = new ProviderDaemon({ agent: provider, dataDir: path.join(work, "pd") });
+    await watchtower.init();
+    await daemon.init();
+    await settle(watchtower, daemon);
+    const [game] = Object.values(watchtower.snapshot().games);
+    expect(game.outcome).to.equal(Outcome.ChallengerWon);
+    expect(await ledger.status(id)).to.equal(BigInt(CommitmentStatus.Overturned));
+    const g = watcherVerity.disputes.contract;
+    expect(await g.queryFilter(g.filters.InputRevealed())).to.have.length(1);
+  });
 });

@@ -6,6 +6,7 @@ import {
   type ModelCommitments,
   type RunResult,
 } from "../../engine/index.js";
+import { keccak256 } from "ethers";
 import { buildNeuronProof, firstDisputedLayer } from "../../protocol/dispute.js";
 import { batchTree, readBatchFile } from "../batch.js";
 import { Phase, type DisputeParams } from "../clients/disputes.js";
@@ -15,7 +16,15 @@ import type { Verity } from "../verity.js";
 
 /** A commitment (or batch leaf) whose claimed hashes differ from an honest re-execution. */
 export type Finding =
-  | { kind: "single"; id: string; modelId: string; provider: string; inference: InferenceHashes }
+  | {
+      kind: "single";
+      id: string;
+      modelId: string;
+      provider: string;
+      inference: InferenceHashes;
+      /** The event's input data is not the committed input (a URI, or other bytes): demand it on-chain. */
+      demandInput: boolean;
+    }
   | {
       kind: "leaf";
       id: string;
@@ -65,7 +74,10 @@ export class ChallengerAgent {
       const claimed = event.inference;
       const honest = this.honestRun(followed.model, event.inputData);
       if (honest !== undefined && sameInference(honest, claimed)) return [];
-      return [{ kind: "single", id: event.id, modelId: event.modelId, provider: event.provider, inference: claimed }];
+      // Input data that does not hash to the input hash (a URI, or other bytes) hides the input: demand it.
+      const demandInput = keccak256(event.inputData).toLowerCase() !== claimed.inputHash.toLowerCase();
+      const { id, modelId, provider } = event;
+      return [{ kind: "single", id, modelId, provider, inference: claimed, demandInput }];
     }
     const data = readBatchFile(event.dataURI);
     const tree = batchTree(data.leaves);
@@ -102,7 +114,7 @@ export class ChallengerAgent {
   async open(finding: Finding): Promise<DisputeParams> {
     const tx =
       finding.kind === "single"
-        ? await this.verity.disputes.open(finding.id, finding.modelId, finding.inference)
+        ? await this.verity.disputes.open(finding.id, finding.modelId, finding.inference, finding.demandInput)
         : await this.verity.disputes.openLeaf(finding.header, finding.proof, finding.leaf, finding.demandInput);
     return tx.wait();
   }

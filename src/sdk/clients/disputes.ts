@@ -92,12 +92,20 @@ export class DisputeClient {
     this.contract = DisputeGame__factory.connect(address, runner);
   }
 
-  /** Opens a dispute on a single commitment (posts the bond: approve the stake manager first). */
-  async open(commitmentId: string, modelId: string, inference: InferenceHashes): Promise<VerityTx<DisputeParams>> {
-    return sendTx(
-      () => this.contract.openDispute(commitmentId, modelId, inference),
-      (r) => this.openedParams(r),
-    );
+  /**
+   * Opens a dispute on a single commitment (posts the bond: approve the stake manager first). With
+   * `demandInput` the provider must first reveal the input (for a commitment whose event lacks it).
+   */
+  async open(
+    commitmentId: string,
+    modelId: string,
+    inference: InferenceHashes,
+    demandInput = false,
+  ): Promise<VerityTx<DisputeParams>> {
+    const send = demandInput
+      ? () => this.contract.openDisputeWithInputDemand(commitmentId, modelId, inference)
+      : () => this.contract.openDispute(commitmentId, modelId, inference);
+    return sendTx(send, (r) => this.openedParams(r));
   }
 
   /** Opens a dispute on a batch leaf, optionally demanding its input. */
