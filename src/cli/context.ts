@@ -166,6 +166,28 @@ export class CliContext {
     };
   }
 
+  /**
+   * A progress bar for a daemon's block scans: `begin(cursor)` before a tick, `onProgress` for the daemon's
+   * hook, `end()` after the tick. The bar appears only when a tick has more than one range to scan.
+   */
+  scanProgress(maxRange: number) {
+    let bar: Progress | undefined;
+    let start = 0;
+    return {
+      begin: (cursor: number) => {
+        start = cursor + 1;
+      },
+      onProgress: (cursor: number, head: number) => {
+        if (bar === undefined && head - start > maxRange) bar = this.progress(head - start, "scanning blocks");
+        bar?.update(cursor - start);
+      },
+      end: () => {
+        bar?.stop();
+        bar = undefined;
+      },
+    };
+  }
+
   private async openSigner(): Promise<Signer> {
     const provider = await this.provider();
     const key = this.privateKey();

@@ -3,7 +3,7 @@ import { network } from "hardhat";
 import { DEFAULT_UNBONDING_DELAY } from "../../ignition/modules/core.js";
 import { graphHash, modelCommitments, modelIdOf } from "../../src/engine/index.js";
 import { defaultPolicy } from "../helpers/fixtures.js";
-import { mnistModel, paramsFrom } from "../helpers/disputeFixture.js";
+import { mnistModel, paramsFrom, structToParams } from "../helpers/disputeFixture.js";
 import {
   balancesOf,
   commitBatch,
@@ -598,24 +598,7 @@ describe("DisputeGame attacks", () => {
         for (const log of receipt!.logs) {
           const parsed = game.interface.parseLog(log);
           if (parsed?.name === "DisputeOpened") {
-            const p = parsed.args.params;
-            return {
-              target: p.target,
-              isLeaf: p.isLeaf,
-              modelId: p.modelId,
-              provider: p.provider,
-              challenger: p.challenger,
-              inference: {
-                inputHash: p.inference.inputHash,
-                outputHash: p.inference.outputHash,
-                traceRoot: p.inference.traceRoot,
-              },
-              bond: p.bond,
-              slashAmount: p.slashAmount,
-              responseWindow: p.responseWindow,
-              challengerShareBps: p.challengerShareBps,
-              nonce: p.nonce,
-            };
+            return structToParams(parsed.args.params);
           }
         }
         throw new Error("no DisputeOpened");

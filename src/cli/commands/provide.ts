@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
 import { ProviderDaemon } from "../../daemons/provider.js";
 import { Outcome, ProviderAgent, TraceStore } from "../../sdk/index.js";
-import { CliContext, existingPath, parseIndex, type Progress } from "../context.js";
+import { CliContext, existingPath, parseIndex } from "../context.js";
 import { runLoop } from "../daemon.js";
 import { loadModel } from "../inputs.js";
 import { formatAmount } from "../parse.js";
@@ -50,8 +50,7 @@ export function registerProvide(program: Command): void {
       );
       const log = consoleLogger("provider", ctx.options.quiet);
 
-      let bar: Progress | undefined;
-      let tickStart = 0;
+      const scan = ctx.scanProgress(maxRange);
       const daemon = new ProviderDaemon({
         agent: new ProviderAgent(verity, model, new TraceStore(traceDir)),
         dataDir,
@@ -59,22 +58,18 @@ export function registerProvide(program: Command): void {
         maxRange,
         log,
         autoClaim: options.claim,
-        onProgress: (cursor, head) => {
-          if (bar === undefined && head - tickStart > maxRange) bar = ctx.progress(head - tickStart, "scanning blocks");
-          bar?.update(cursor - tickStart);
-        },
+        onProgress: scan.onProgress,
       });
       await daemon.init();
       log(`defending commitments of ${me}, traces in ${traceDir}, state in ${dataDir}`);
 
       await runLoop({ intervalMs, once: options.once, log }, async () => {
-        tickStart = daemon.snapshot().cursor + 1;
+        scan.begin(daemon.snapshot().cursor);
         try {
           const report = await daemon.tick();
           if (report.moves + report.resolved > 0) log(`tick: ${report.moves} moves, ${report.resolved} resolved`);
         } finally {
-          bar?.stop();
-          bar = undefined;
+          scan.end();
         }
       });
 

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
 import { Watchtower } from "../../daemons/watchtower.js";
 import { ChallengerAgent, Outcome } from "../../sdk/index.js";
-import { CliContext, parseIndex, type Progress } from "../context.js";
+import { CliContext, parseIndex } from "../context.js";
 import { runLoop } from "../daemon.js";
 import { loadModel } from "../inputs.js";
 import { formatAmount, parseAmount } from "../parse.js";
@@ -48,8 +48,7 @@ export function registerWatch(program: Command): void {
       );
       const log = consoleLogger("watchtower", ctx.options.quiet);
 
-      let bar: Progress | undefined;
-      let tickStart = 0;
+      const scan = ctx.scanProgress(maxRange);
       const watchtower = new Watchtower({
         verity,
         challenger: new ChallengerAgent(verity, models),
@@ -58,10 +57,7 @@ export function registerWatch(program: Command): void {
         maxRange,
         log,
         autoClaim: options.claim,
-        onProgress: (cursor, head) => {
-          if (bar === undefined && head - tickStart > maxRange) bar = ctx.progress(head - tickStart, "scanning blocks");
-          bar?.update(cursor - tickStart);
-        },
+        onProgress: scan.onProgress,
       });
       await watchtower.init();
       const head = await verity.provider.getBlockNumber();
@@ -74,7 +70,7 @@ export function registerWatch(program: Command): void {
 
       await runLoop({ intervalMs, once: options.once, log }, async () => {
         if (allowance > 0n) await verity.staking.ensureAllowance(allowance);
-        tickStart = watchtower.snapshot().cursor + 1;
+        scan.begin(watchtower.snapshot().cursor);
         try {
           const report = await watchtower.tick();
           if (report.seen + report.opened + report.moves + report.resolved > 0 || report.claimed > 0n) {
@@ -84,8 +80,7 @@ export function registerWatch(program: Command): void {
             );
           }
         } finally {
-          bar?.stop();
-          bar = undefined;
+          scan.end();
         }
       });
 
