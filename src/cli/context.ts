@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,9 @@ import { CliError } from "./errors.js";
 
 /** The repository root (where hardhat.config.ts and ignition/ live), found from this file's location. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The project's Hardhat binary (keystore, Ignition). */
+export const HARDHAT_BIN = path.join(REPO_ROOT, "node_modules", ".bin", "hardhat");
 
 /** Default RPC endpoint when neither `--rpc` nor `VERITY_RPC` is given. */
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
@@ -26,6 +30,8 @@ export interface GlobalOptions {
   account?: string;
   /** Name of the environment variable holding a private key. */
   keyEnv?: string;
+  /** Name of a key in the Hardhat keystore holding the private key. */
+  keystore?: string;
   /** One JSON document on stdout instead of text. */
   json: boolean;
   /** No logs, no progress. */
@@ -46,6 +52,7 @@ export function addGlobalOptions(program: Command): Command {
       "--key-env <var>",
       `sign with the private key in this environment variable (default ${DEFAULT_KEY_ENV} when set)`,
     )
+    .option("--keystore <name>", "sign with the private key stored under this name in the Hardhat keystore")
     .option("--json", "print one JSON document on stdout", false)
     .option("--quiet", "no logs or progress bars", false);
 }
@@ -56,6 +63,7 @@ export function addGlobalOptions(program: Command): Command {
  */
 export class CliContext {
   private providerPromise?: Promise<JsonRpcProvider>;
+  private keystoreValue?: string;
   private signerPromise?: Promise<Signer>;
 
   constructor(readonly options: GlobalOptions) {}
@@ -97,7 +105,8 @@ export class CliContext {
 
   /** The private key the options select, or undefined when signing with an unlocked account. */
   privateKey(): string | undefined {
-    const { keyEnv, account } = this.options;
+    const { keyEnv, account, keystore } = this.options;
+    if (keystore !== undefined) return this.keystoreKey(keystore);
     if (keyEnv !== undefined) {
       const key = process.env[keyEnv];
       if (key === undefined || key === "") throw new CliError(`environment variable ${keyEnv} is not set`);
@@ -106,6 +115,26 @@ export class CliContext {
     if (account !== undefined) return undefined;
     const key = process.env[DEFAULT_KEY_ENV];
     return key === undefined || key === "" ? undefined : key;
+  }
+
+  /**
+   * Reads a key from the Hardhat keystore with `hardhat keystore get` (which asks for the keystore's
+   * password on the terminal). Read once per process.
+   */
+  private keystoreKey(name: string): string {
+    if (this.keystoreValue !== undefined) return this.keystoreValue;
+    const result = spawnSync(HARDHAT_BIN, ["keystore", "get", name], {
+      cwd: REPO_ROOT,
+      stdio: ["inherit", "pipe", "pipe"],
+      encoding: "utf8",
+    });
+    const value = result.stdout?.trim() ?? "";
+    if (result.status !== 0 || !/^(0x)?[0-9a-fA-F]{64}$/.test(value)) {
+      const reason = (result.stderr || result.stdout || "").trim().split("\n").pop() || `exit code ${result.status}`;
+      throw new CliError(`cannot read a private key named ${name} from the Hardhat keystore: ${reason}`);
+    }
+    this.keystoreValue = value;
+    return value;
   }
 
   /** The deployment's addresses for the node's chain. */
@@ -195,7 +224,11 @@ export class CliContext {
       try {
         return new Wallet(key, provider);
       } catch {
-        throw new CliError(`${this.options.keyEnv ?? DEFAULT_KEY_ENV} does not hold a valid private key`);
+        const source =
+          this.options.keystore !== undefined
+            ? `keystore key ${this.options.keystore}`
+            : (this.options.keyEnv ?? DEFAULT_KEY_ENV);
+        throw new CliError(`${source} does not hold a valid private key`);
       }
     }
     const index = parseIndex(this.options.account ?? "0", "--account");

@@ -249,6 +249,11 @@ describe("verity CLI", function () {
     expectOneLineError(result, `InferenceLedgerInsufficientStake(${PROVIDER}, 0, 100000000000000000000)`);
   });
 
+  it("fails with one line when the Hardhat keystore has no such key", async function () {
+    const result = await cli(["--keystore", "VERITY_TEST_NO_SUCH_KEY", "stake", "show"]);
+    expectOneLineError(result, /cannot read a private key named VERITY_TEST_NO_SUCH_KEY from the Hardhat keystore/);
+  });
+
   it("deposits stake and shows it", async function () {
     const out = await cliJson(["--account", "1", "stake", "deposit", "200"]);
     expect(out.active).to.equal((200n * 10n ** 18n).toString());

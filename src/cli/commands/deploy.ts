@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { addressesFromIgnition } from "../../sdk/index.js";
-import { CliContext, REPO_ROOT, existingPath } from "../context.js";
+import { CliContext, HARDHAT_BIN, REPO_ROOT, existingPath } from "../context.js";
 import { CliError } from "../errors.js";
 import { parseAddress } from "../parse.js";
 
@@ -130,7 +130,7 @@ function runHardhat(
   options: { echo: boolean; interactive: boolean },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO_ROOT, "node_modules", ".bin", "hardhat"), args, {
+    const child = spawn(HARDHAT_BIN, args, {
       cwd: REPO_ROOT,
       env,
       stdio: [options.interactive ? "inherit" : "ignore", "pipe", "pipe"],
