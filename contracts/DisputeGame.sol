@@ -154,8 +154,7 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
 
         // Fraud by shape: the provider's trace or revealed vectors cannot be an evaluation of this model.
         if (proof.graph.length != game.numLayers) {
-            emit FraudProven(id, layer, STRUCTURAL_FRAUD, 0, 0);
-            _resolve(id, game, params, Outcome.ChallengerWon);
+            _proveStructural(id, game, params, layer);
             return;
         }
         LayerSpec calldata spec = proof.graph[layer - 1];
@@ -169,8 +168,7 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
             structural = true;
         }
         if (structural) {
-            emit FraudProven(id, layer, STRUCTURAL_FRAUD, 0, 0);
-            _resolve(id, game, params, Outcome.ChallengerWon);
+            _proveStructural(id, game, params, layer);
             return;
         }
 
@@ -181,8 +179,7 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
         }
         // A committed row of the wrong width makes the model impossible to evaluate: structural as above.
         if (proof.row.length != spec.inDim) {
-            emit FraudProven(id, layer, STRUCTURAL_FRAUD, 0, 0);
-            _resolve(id, game, params, Outcome.ChallengerWon);
+            _proveStructural(id, game, params, layer);
             return;
         }
         int8 expected = DenseInt8.neuron(proof.input, proof.row, proof.bias, spec);
@@ -380,6 +377,12 @@ contract DisputeGame is IDisputeGame, AccessControl, Pausable, ReentrancyGuardTr
             return ledger.leafRecordOf(params.target, Commitments.leafHash(params.inference)).overturned;
         }
         return ledger.recordOf(params.target).overturned;
+    }
+
+    /// @dev Fraud shown by shape (a trace, vector or model row that cannot be an evaluation of the model).
+    function _proveStructural(bytes32 id, GameState storage game, DisputeParams calldata params, uint16 layer) private {
+        emit FraudProven(id, layer, STRUCTURAL_FRAUD, 0, 0);
+        _resolve(id, game, params, Outcome.ChallengerWon);
     }
 
     function _providerMoves(Phase phase) private pure returns (bool) {
