@@ -3,43 +3,28 @@ import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
 import { ProviderDaemon } from "../../daemons/provider.js";
 import { Outcome, ProviderAgent, TraceStore } from "../../sdk/index.js";
-import { CliContext, existingPath, parseIndex } from "../context.js";
-import { runLoop } from "../daemon.js";
+import { CliContext, existingPath } from "../context.js";
+import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
 import { loadModel } from "../inputs.js";
 import { formatAmount } from "../parse.js";
 import { DEFAULT_TRACE_DIR } from "./commit.js";
 
-interface ProvideOptions {
+interface ProvideOptions extends DaemonCliOptions {
   model: string;
   traceDir: string;
-  dataDir?: string;
-  interval: string;
-  once: boolean;
-  fromBlock: string;
-  maxRange: string;
-  claim: boolean;
 }
 
 /** Registers `verity provide`. */
 export function registerProvide(program: Command): void {
-  program
-    .command("provide")
+  withDaemonOptions(program.command("provide"), ".verity/provider/<chainId>-<address>")
     .description(
       "run the provider daemon: answer every dispute against the signer's commitments from the stored traces",
     )
     .requiredOption("--model <file>", "the model the commitments were made with")
     .option("--trace-dir <dir>", "traces written by `verity commit`", DEFAULT_TRACE_DIR)
-    .option("--data-dir <dir>", "state folder (default .verity/provider/<chainId>-<address>)")
-    .option("--interval <ms>", "milliseconds between ticks", "5000")
-    .option("--once", "run one tick and exit", false)
-    .option("--from-block <n>", "first block to scan when there is no state yet", "0")
-    .option("--max-range <n>", "blocks per eth_getLogs", "2000")
-    .option("--no-claim", "do not claim credits automatically")
     .action(async (options: ProvideOptions, command: Command) => {
       const ctx = CliContext.of(command);
-      const intervalMs = parseIndex(options.interval, "--interval");
-      const fromBlock = parseIndex(options.fromBlock, "--from-block");
-      const maxRange = Math.max(1, parseIndex(options.maxRange, "--max-range"));
+      const { intervalMs, fromBlock, maxRange } = parseDaemonOptions(options);
       const model = await loadModel(options.model);
       const traceDir = existingPath(options.traceDir, "trace folder");
       const verity = await ctx.verity();

@@ -3,42 +3,27 @@ import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
 import { Watchtower } from "../../daemons/watchtower.js";
 import { ChallengerAgent, Outcome } from "../../sdk/index.js";
-import { CliContext, parseIndex } from "../context.js";
-import { runLoop } from "../daemon.js";
+import { CliContext } from "../context.js";
+import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
 import { loadModel } from "../inputs.js";
 import { formatAmount, parseAmount } from "../parse.js";
 
-interface WatchOptions {
+interface WatchOptions extends DaemonCliOptions {
   model: string[];
-  dataDir?: string;
-  interval: string;
-  once: boolean;
-  fromBlock: string;
-  maxRange: string;
   bondAllowance: string;
-  claim: boolean;
 }
 
 /** Registers `verity watch`. */
 export function registerWatch(program: Command): void {
-  program
-    .command("watch")
+  withDaemonOptions(program.command("watch"), ".verity/watchtower/<chainId>-<ledger>")
     .description(
       "run the watchtower: re-execute commitments of the given models, dispute every wrong one, play the games",
     )
     .requiredOption("--model <file...>", "model files to follow")
-    .option("--data-dir <dir>", "state folder (default .verity/watchtower/<chainId>-<ledger>)")
-    .option("--interval <ms>", "milliseconds between ticks", "5000")
-    .option("--once", "run one tick and exit", false)
-    .option("--from-block <n>", "first block to scan when there is no state yet", "0")
-    .option("--max-range <n>", "blocks per eth_getLogs", "2000")
     .option("--bond-allowance <n>", "keep the stake manager approved for this many tokens of bonds", "100")
-    .option("--no-claim", "do not claim credits automatically")
     .action(async (options: WatchOptions, command: Command) => {
       const ctx = CliContext.of(command);
-      const intervalMs = parseIndex(options.interval, "--interval");
-      const fromBlock = parseIndex(options.fromBlock, "--from-block");
-      const maxRange = Math.max(1, parseIndex(options.maxRange, "--max-range"));
+      const { intervalMs, fromBlock, maxRange } = parseDaemonOptions(options);
       const allowance = parseAmount(options.bondAllowance, "--bond-allowance");
       const models = await Promise.all(options.model.map(loadModel));
       const verity = await ctx.verity();
