@@ -46,18 +46,98 @@ export interface ModelFileV1 {
   layers: ModelFileLayer[];
 }
 
+/** Largest number of layers of a model (`L`); the registry enforces the same bound on-chain. */
+export const MAX_LAYERS = 256;
+
 const TOP_KEYS = new Set(["format", "version", "profile", "name", "metadata", "layers"]);
 const LAYER_KEYS = new Set(["inDim", "outDim", "multiplier", "shift", "relu", "weights", "biases"]);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** The spelling of a JSON integer in a model file: `0`, or an optional `-` and digits without a leading zero. */
+const INTEGER_TEXT = /^(?:0|-?[1-9][0-9]*)$/;
+
+/**
+ * A JSON number whose source text is not an integer literal (`1.0`, `3e0`, `-0`, `1e400`, `0.5`). The reader
+ * keeps it apart from plain numbers so that no field expecting an integer accepts it; inside `metadata`
+ * (free-form, not committed) it is turned back into its value.
+ */
+class NonIntegerLiteral {
+  constructor(
+    readonly source: string,
+    readonly value: number,
+  ) {}
+}
+
+/** JSON.parse reviver: wraps every number not written as an integer literal (needs Node 22+ source access). */
+function reviveNumber(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== "number") return value;
+  const source = context?.source;
+  if (source === undefined) throw new Error("JSON.parse does not expose source text (Node 22 or later is needed)");
+  return INTEGER_TEXT.test(source) ? value : new NonIntegerLiteral(source, value);
+}
+
+/** `metadata` with every wrapped number replaced by its value. */
+function plain(v: unknown): unknown {
+  if (v instanceof NonIntegerLiteral) return v.value;
+  if (Array.isArray(v)) return v.map(plain);
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+/**
+ * The path of the first member of `text` (valid JSON) whose key repeats an earlier key of the same object,
+ * keys compared after unescaping; `undefined` when there is none. JSON.parse silently keeps the last one.
+ */
+function firstDuplicateKey(text: string): string | undefined {
+  type Frame = { keys?: Set<string>; path: string; key: string; index: number; expectKey: boolean };
+  const frames: Frame[] = [];
+  const childPath = (f: Frame | undefined): string => {
+    if (f === undefined) return "";
+    if (f.keys === undefined) return `${f.path}[${f.index}]`;
+    return f.path === "" ? f.key : `${f.path}.${f.key}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const top = frames[frames.length - 1];
+    if (c === '"') {
+      let j = i + 1;
+      for (; text[j] !== '"'; j++) if (text[j] === "\\") j++;
+      if (top?.keys !== undefined && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        top.key = key;
+        if (top.keys.has(key)) return childPath(top);
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === "{" || c === "[") {
+      frames.push({
+        keys: c === "{" ? new Set() : undefined,
+        path: childPath(top),
+        key: "",
+        index: 0,
+        expectKey: true,
+      });
+    } else if (c === "}" || c === "]") {
+      frames.pop();
+    } else if (c === "," && top !== undefined) {
+      if (top.keys === undefined) top.index++;
+      else top.expectKey = true;
+    }
+  }
+  return undefined;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof NonIntegerLiteral);
 }
 
 function describe(v: unknown): string {
+  if (v instanceof NonIntegerLiteral) return `${v.source} (not an integer literal)`;
   if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (Array.isArray(v)) return "an array";
   if (v === null) return "null";
+  if (v === undefined) return "nothing (the field is missing)";
   return typeof v === "object" ? "an object" : String(v);
 }
 
@@ -66,6 +146,35 @@ function integerIn(v: unknown, path: string, min: number, max: number): number {
     throw new ModelFormatError(path, `must be an integer in [${min}, ${max}], got ${describe(v)}`);
   }
   return v;
+}
+
+/**
+ * The JSON value of a model file's text, read strictly (docs/protocol.md section 8.7): no byte-order mark,
+ * no duplicate key anywhere, and every number outside `metadata` written as an integer literal.
+ */
+function parseText(text: string): unknown {
+  if (text.charCodeAt(0) === 0xfeff) throw new ModelFormatError("", "starts with a byte-order mark (U+FEFF)");
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text, reviveNumber);
+  } catch (err) {
+    throw new ModelFormatError("", `is not valid JSON (${(err as Error).message})`);
+  }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) throw new ModelFormatError(duplicate, "duplicate key");
+  return doc;
+}
+
+/**
+ * Strict UTF-8 decoding: malformed bytes are an error (not U+FFFD) and a byte-order mark is kept (so that
+ * `parseText` rejects it).
+ */
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new ModelFormatError("", "is not valid UTF-8");
+  }
 }
 
 function rejectUnknownKeys(obj: Record<string, unknown>, allowed: Set<string>, path: string): void {
@@ -121,19 +230,18 @@ function decodeBiases(v: unknown, path: string, expected: number): Int32Array {
 /**
  * Parses and validates a model file (version 1).
  *
- * @param source - The file's JSON text, or the already-parsed JSON value.
+ * Given the file's bytes or text, it applies every rule of docs/protocol.md section 8.7, including the
+ * rules on the text (strict UTF-8, no byte-order mark, no duplicate keys, integers written as integer
+ * literals). Given an already-parsed value, only the rules on values apply: the spelling of the text is gone.
+ *
+ * @param source - The file's bytes (UTF-8), its text, or the already-parsed JSON value.
  * @returns The model with decoded typed-array weights and biases.
  * @throws ModelFormatError naming the first offending field (for example `layers[1].multiplier`).
  */
-export function parseModel(source: string | unknown): DenseInt8Model {
+export function parseModel(source: Uint8Array | string | unknown): DenseInt8Model {
   let doc: unknown = source;
-  if (typeof source === "string") {
-    try {
-      doc = JSON.parse(source);
-    } catch (err) {
-      throw new ModelFormatError("", `is not valid JSON (${(err as Error).message})`);
-    }
-  }
+  if (source instanceof Uint8Array) doc = parseText(decodeUtf8(source));
+  else if (typeof source === "string") doc = parseText(source);
   if (!isObject(doc)) throw new ModelFormatError("", `must be a JSON object, got ${describe(doc)}`);
   rejectUnknownKeys(doc, TOP_KEYS, "");
   if (doc.format !== MODEL_FORMAT) {
@@ -154,6 +262,9 @@ export function parseModel(source: string | unknown): DenseInt8Model {
   if (!Array.isArray(doc.layers) || doc.layers.length === 0) {
     throw new ModelFormatError("layers", `must be a non-empty array, got ${describe(doc.layers)}`);
   }
+  if (doc.layers.length > MAX_LAYERS) {
+    throw new ModelFormatError("layers", `must have at most ${MAX_LAYERS} layers, got ${doc.layers.length}`);
+  }
   const layers: DenseLayer[] = [];
   doc.layers.forEach((raw: unknown, i: number) => {
     const path = `layers[${i}]`;
@@ -173,7 +284,7 @@ export function parseModel(source: string | unknown): DenseInt8Model {
   });
   const model: DenseInt8Model = { layers };
   if (doc.name !== undefined) model.name = doc.name as string;
-  if (doc.metadata !== undefined) model.metadata = doc.metadata as Record<string, unknown>;
+  if (doc.metadata !== undefined) model.metadata = plain(doc.metadata) as Record<string, unknown>;
   return model;
 }
 
@@ -186,6 +297,9 @@ export function parseModel(source: string | unknown): DenseInt8Model {
 export function validateModel(model: DenseInt8Model): void {
   if (!Array.isArray(model.layers) || model.layers.length === 0) {
     throw new ModelFormatError("layers", "must be a non-empty array");
+  }
+  if (model.layers.length > MAX_LAYERS) {
+    throw new ModelFormatError("layers", `must have at most ${MAX_LAYERS} layers, got ${model.layers.length}`);
   }
   model.layers.forEach((layer, i) => {
     const path = `layers[${i}]`;
@@ -240,5 +354,5 @@ export function stringifyModel(model: DenseInt8Model): string {
  * @throws ModelFormatError when the file is not a valid model.
  */
 export async function readModelFile(path: string): Promise<DenseInt8Model> {
-  return parseModel(await readFile(path, "utf8"));
+  return parseModel(new Uint8Array(await readFile(path)));
 }

@@ -164,3 +164,166 @@ describe("engine run and helpers", function () {
     expect(() => tree.proof(1, 2)).to.throw(RangeError);
   });
 });
+
+/** Floor division, as the profile defines it: `floor((p + 2^(s-1)) / 2^s)`. */
+const floorShift = (p: bigint, shift: number): bigint => (p + (1n << BigInt(shift - 1))) >> BigInt(shift);
+/** The common mistake: truncating division (`/` in Solidity, C, Rust, Go, and BigInt `/`). */
+const truncShift = (p: bigint, shift: number): bigint => (p + (1n << BigInt(shift - 1))) / (1n << BigInt(shift));
+/** A double-only implementation, as the text warns against. */
+const naiveDouble = (acc: number, multiplier: number, shift: number): number =>
+  Math.max(-128, Math.min(127, Math.floor((acc * multiplier + 2 ** (shift - 1)) / 2 ** shift)));
+
+describe("numbers of docs/protocol.md section 8.2 and 8.6", function () {
+  it("rounds half toward plus infinity: 2.5 -> 3, -2.5 -> -2, -0.5 -> 0, -1.5 -> -1", function () {
+    expect([5, -5, -1, -3].map((acc) => requantize(acc, 1, 1, false))).to.deep.equal([3, -2, 0, -1]);
+  });
+
+  // [acc * multiplier, shift, exact quotient, floor result (the profile), truncation result]
+  const rounding: [number, number, number, number, number][] = [
+    [-4, 1, -2, -2, -1],
+    [-3, 2, -0.75, -1, 0],
+    [-7, 2, -1.75, -2, -1],
+    [-5, 1, -2.5, -2, -2],
+    [-10, 2, -2.5, -2, -2],
+    [-2580, 3, -322.5, -322, -322],
+    [-3819, 1, -1909.5, -1909, -1909],
+  ];
+  for (const [p, shift, exact, floored, truncated] of rounding) {
+    it(`rounds ${p} / 2^${shift} = ${exact} to ${floored}, where truncation gives ${truncated}`, function () {
+      expect(p / 2 ** shift).to.equal(exact);
+      const clamped = Math.max(-128, Math.min(127, floored));
+      expect(requantize(p, 1, shift, false)).to.equal(clamped);
+      expect(reference(BigInt(p), 1, shift, false)).to.equal(clamped);
+      expect(Number(floorShift(BigInt(p), shift))).to.equal(floored);
+      expect(Number(truncShift(BigInt(p), shift))).to.equal(truncated);
+    });
+  }
+  it("has truncation and floor disagree exactly on the examples that say so", function () {
+    const differ = rounding.filter(([p, s]) => floorShift(BigInt(p), s) !== truncShift(BigInt(p), s));
+    expect(differ.map(([p, s]) => [p, s])).to.deep.equal([
+      [-4, 1],
+      [-3, 2],
+      [-7, 2],
+    ]);
+  });
+
+  it("states the accumulator and product bounds correctly", function () {
+    expect([-128 * 127, 128 * 128]).to.deep.equal([-16_256, 16_384]);
+    expect(65_536 * -16_256).to.equal(-1_065_353_216);
+    expect(65_536 * 16_384).to.equal(2 ** 30);
+    expect(ACC_MIN).to.equal(-3_212_836_864);
+    expect(ACC_MIN).to.equal(-(2 ** 31) - 65_536 * 16_256);
+    expect(ACC_MAX).to.equal(3_221_225_471);
+    expect(ACC_MAX).to.equal(3 * 2 ** 30 - 1);
+    expect(Math.max(-ACC_MIN, ACC_MAX)).to.be.below(2 ** 32);
+    const m = BigInt(MAX_MULTIPLIER);
+    const top = BigInt(ACC_MAX) * m + (1n << 61n);
+    expect(top).to.equal((1n << 63n) - 5n * (1n << 30n) + 1n);
+    expect(top < (1n << 63n) - 1n).to.equal(true);
+    const bottom = BigInt(ACC_MIN) * m;
+    expect(bottom > -(1n << 63n)).to.equal(true);
+    expect(Number(bottom).toExponential(2)).to.equal("-6.90e+18");
+  });
+
+  // Shifts 54..62: the rounding constant 2^(shift-1) >= 2^53 is not exact in a double sum.
+  it("is exact at shifts 54..62 with small products, although the double sum p + 2^(shift-1) rounds", function () {
+    // 2^52 - 1 = 2,143,835 * 2,100,721,197: the largest |product| of the plain double path.
+    expect(2_143_835 * 2_100_721_197).to.equal(2 ** 52 - 1);
+    for (let shift = 54; shift <= 62; shift++) {
+      for (const [acc, multiplier] of [
+        [0, 1],
+        [1, 1],
+        [-1, 1],
+        [1, MAX_MULTIPLIER],
+        [-1, MAX_MULTIPLIER],
+        [2_143_835, 2_100_721_197],
+        [-2_143_835, 2_100_721_197],
+        [2_097_151, MAX_MULTIPLIER],
+        [-2_097_152, MAX_MULTIPLIER],
+      ]) {
+        const p = acc * multiplier;
+        expect(Math.abs(p)).to.be.below(2 ** 52);
+        expect(requantize(acc, multiplier, shift, false), `acc ${acc}, m ${multiplier}, shift ${shift}`).to.equal(0);
+        expect(reference(BigInt(acc), multiplier, shift, false)).to.equal(0);
+      }
+    }
+    // The sum is not exact: 2^52 - 1 + 2^53 needs 54 bits and rounds to 2^53 + 2^52; the quotient is still in
+    // [1/4, 3/4] and floors to 0.
+    const p = 2 ** 52 - 1;
+    expect(BigInt(p + 2 ** 53)).to.equal(2n ** 53n + 2n ** 52n);
+    expect(BigInt(p + 2 ** 53)).not.to.equal(BigInt(p) + 2n ** 53n);
+    expect((p + 2 ** 53) / 2 ** 54).to.equal(0.75);
+  });
+
+  it("is exact at shifts 54..62 with large products, at and next to every rounding boundary", function () {
+    // [shift, acc, multiplier, acc * multiplier - tie] where tie = k * 2^shift - 2^(shift-1) is a product at
+    // which the result steps (found by factoring every tie +- 1, or +- 2 at shift 62 where none factors).
+    const cases: [number, number, number, number][] = [
+      [54, -20_394_401, 441_650_591, 1],
+      [54, -64_086_251, 421_644_227, -1],
+      [54, 20_394_401, 441_650_591, -1],
+      [54, 64_086_251, 421_644_227, 1],
+      [55, -9_110_917, 1_977_232_205, -1],
+      [55, -11_599_063, 1_553_090_841, 1],
+      [55, 11_599_063, 1_553_090_841, -1],
+      [56, -22_321_123, 1_614_112_203, -1],
+      [56, 17_974_529, 2_004_436_223, -1],
+      [57, -35_375_215, 2_036_951_409, 1],
+      [57, -579_879_845, 1_118_366_765, -1],
+      [58, -99_789_673, 1_444_189_401, -1],
+      [58, -378_661_839, 1_902_953_681, 1],
+      [59, -536_838_145, 536_903_681, -1],
+      [59, 135_945_853, 2_120_185_131, -1],
+      [60, -315_916_329, 1_824_726_041, -1],
+      [60, 2_616_405_059, 1_101_627_499, 1],
+      [61, -538_917_981, 2_139_326_475, 1],
+      [61, 538_917_981, 2_139_326_475, -1],
+      [62, -1_073_741_825, 2_147_483_646, 2],
+      [62, 1_073_741_825, 2_147_483_646, -2],
+      [62, -2_147_483_648, 1_073_741_824, 0],
+      [62, 2_147_483_648, 1_073_741_824, 0],
+    ];
+    for (const [shift, acc, multiplier, offset] of cases) {
+      const p = BigInt(acc) * BigInt(multiplier);
+      const d = 1n << BigInt(shift);
+      expect((p + d / 2n - BigInt(offset)) % d, `premise: ${acc} * ${multiplier} is a tie ${offset}`).to.equal(0n);
+      expect(acc).to.be.within(ACC_MIN, ACC_MAX);
+      for (const relu of [false, true]) {
+        expect(requantize(acc, multiplier, shift, relu), `acc ${acc}, m ${multiplier}, shift ${shift}`).to.equal(
+          reference(p / BigInt(multiplier), multiplier, shift, relu),
+        );
+      }
+    }
+    // Extremes of the profile at every shift 54..62.
+    for (let shift = 54; shift <= 62; shift++) {
+      for (const acc of [ACC_MIN, ACC_MIN + 1, -(2 ** 31), INT32_MAX, ACC_MAX - 1, ACC_MAX]) {
+        for (const multiplier of [1, 65_535, 65_536, 65_537, 2 ** 30, MAX_MULTIPLIER - 1, MAX_MULTIPLIER]) {
+          expect(requantize(acc, multiplier, shift, false)).to.equal(reference(BigInt(acc), multiplier, shift, false));
+        }
+      }
+    }
+  });
+
+  it("gives 0 exactly when -2^(shift-1) <= acc * multiplier < 2^(shift-1)", function () {
+    for (let shift = 1; shift <= 62; shift++) {
+      // acc * multiplier = +-2^(shift-1) and one step (m) beyond each end: -2^(shift-1) - m, 2^(shift-1) - m.
+      const [unit, m] = shift <= 32 ? [2 ** (shift - 1), 1] : [2 ** (shift - 31), 2 ** 30];
+      const at = (acc: number, expected: number): void => {
+        expect(requantize(acc, m, shift, false), `acc ${acc}, m ${m}, shift ${shift}`).to.equal(expected);
+        expect(reference(BigInt(acc), m, shift, false)).to.equal(expected);
+      };
+      at(-unit, 0);
+      at(unit, 1);
+      at(-unit - 1, -1);
+      at(unit - 1, 0);
+    }
+  });
+
+  it("shows that a double-only implementation is wrong (section 8.6 example)", function () {
+    // acc * multiplier = 2^53 - 1 is an exact double, but + 2^53 rounds up to 2^54.
+    expect(BigInt(20_394_401) * 441_650_591n).to.equal(2n ** 53n - 1n);
+    expect(naiveDouble(20_394_401, 441_650_591, 54)).to.equal(1);
+    expect(requantize(20_394_401, 441_650_591, 54, false)).to.equal(0);
+    expect(reference(20_394_401n, 441_650_591, 54, false)).to.equal(0);
+  });
+});

@@ -1,5 +1,8 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { expect } from "chai";
+import { MAX_LAYERS } from "../../src/engine/format.js";
 import {
   ModelFormatError,
   parseModel,
@@ -43,6 +46,46 @@ function rejects(mutate: (doc: Doc) => void, path: string, pattern?: RegExp): vo
   expect(err.path).to.equal(path);
   expect(err.message).to.contain(path === "" ? "model" : path);
   if (pattern !== undefined) expect(err.message).to.match(pattern);
+}
+
+/** The `ModelFormatError` thrown by `parse`, or a failure when it does not throw one. */
+function formatError(parse: () => unknown): ModelFormatError {
+  try {
+    parse();
+  } catch (e) {
+    expect(e).to.be.instanceOf(ModelFormatError);
+    return e as ModelFormatError;
+  }
+  expect.fail("expected a ModelFormatError");
+}
+
+/** The small model as file text (2-space JSON), with `edit` applied to the text. */
+function smallText(edit: (text: string) => string = (t) => t): string {
+  const before = JSON.stringify(small(), null, 2);
+  const after = edit(before);
+  expect(after, "the edit must change the text").not.to.equal(before);
+  return after;
+}
+
+function rejectsText(source: string | Uint8Array, path: string, pattern: RegExp): void {
+  const err = formatError(() => parseModel(source));
+  expect(err.path).to.equal(path);
+  expect(err.message).to.match(pattern);
+}
+
+/** A model of `n` layers of one neuron each (1 -> 1). */
+function deep(n: number): Doc {
+  const doc = small();
+  doc.layers = Array.from({ length: n }, () => ({
+    inDim: 1,
+    outDim: 1,
+    multiplier: 1,
+    shift: 0,
+    relu: false,
+    weights: "AQ==",
+    biases: [0],
+  }));
+  return doc;
 }
 
 describe("model file format", function () {
@@ -122,6 +165,235 @@ describe("model file format", function () {
     it("a bias above int32", () => rejects((d) => (d.layers[1].biases = [2 ** 31]), "layers[1].biases[0]"));
     it("a bias below int32", () => rejects((d) => (d.layers[0].biases[1] = -(2 ** 31) - 1), "layers[0].biases[1]"));
     it("a fractional bias", () => rejects((d) => (d.layers[0].biases[1] = 0.5), "layers[0].biases[1]"));
+  });
+
+  describe("reads the text strictly (section 8.7.1)", function () {
+    it("accepts the same document in any whitespace layout", () => {
+      const compact = JSON.stringify(small());
+      expect(stringifyModel(parseModel(compact))).to.equal(stringifyModel(parseModel(smallText((t) => `${t}\n`))));
+      expect(stringifyModel(parseModel(` \n\t${compact}\r\n`))).to.equal(stringifyModel(parseModel(compact)));
+    });
+
+    for (const [literal, field, path] of [
+      ["1.0", '"version": 1', "version"],
+      ["3.0", '"inDim": 3', "layers[0].inDim"],
+      ["3e0", '"shift": 3', "layers[0].shift"],
+      ["3E0", '"shift": 3', "layers[0].shift"],
+      ["30e-1", '"shift": 3', "layers[0].shift"],
+      ["5.00", '"multiplier": 5', "layers[0].multiplier"],
+      ["1e400", '"multiplier": 5', "layers[0].multiplier"],
+      ["-0", '"shift": 0', "layers[1].shift"],
+      ["0.0", '"shift": 0', "layers[1].shift"],
+    ] as const) {
+      it(`rejects the number ${literal} where an integer is expected (${path})`, () => {
+        const [key] = field.split(":");
+        const text = smallText((t) => {
+          // Replace the first occurrence of the field for layer 0 paths, the last one for layer 1 paths.
+          const at = path.startsWith("layers[1]") ? t.lastIndexOf(field) : t.indexOf(field);
+          return `${t.slice(0, at)}${key}: ${literal}${t.slice(at + field.length)}`;
+        });
+        // Plain JSON.parse reads all but 1e400 (Infinity) as integers, 1.0 -> 1, 3e0 -> 3, -0 -> 0, so a lax
+        // reader accepts the file.
+        const lax = (): string => {
+          try {
+            parseModel(JSON.parse(text));
+            return "accepted";
+          } catch {
+            return "rejected";
+          }
+        };
+        expect(lax()).to.equal(literal === "1e400" ? "rejected" : "accepted");
+        rejectsText(text, path, /not an integer literal/);
+      });
+    }
+
+    it("rejects a non-integer literal inside a bias list", () => {
+      rejectsText(
+        smallText((t) => t.replace("-1\n", "-1.0\n")),
+        "layers[0].biases[1]",
+        /-1\.0 \(not an integer literal\)/,
+      );
+      rejectsText(
+        smallText((t) => t.replace("2147483647", "2.147483647e9")),
+        "layers[1].biases[0]",
+        /not an integer literal/,
+      );
+    });
+
+    it("accepts any JSON number inside metadata (not committed)", () => {
+      const text = smallText((t) =>
+        t.replace('"name": "small",', '"metadata": {"a": 0.5, "b": 1e3, "c": -0, "d": [2.50]},'),
+      );
+      const model = parseModel(text);
+      expect(model.metadata).to.deep.equal({ a: 0.5, b: 1000, c: -0, d: [2.5] });
+      expect(stringifyModel(model)).to.contain('"b": 1000');
+    });
+
+    it("rejects a duplicate key anywhere, even with an equal value, and names it", () => {
+      rejectsText(
+        smallText((t) => t.replace('"version": 1,', '"version": 1, "version": 1,')),
+        "version",
+        /duplicate key/,
+      );
+      rejectsText(
+        smallText((t) => t.replace('"shift": 3,', '"shift": 3, "shift": 4,')),
+        "layers[0].shift",
+        /duplicate key/,
+      );
+      rejectsText(
+        smallText((t) => t.replace('"relu": false,', '"relu": false, "relu": true,')),
+        "layers[1].relu",
+        /duplicate key/,
+      );
+      // Keys are compared after unescaping: "\u0073hift" is "shift".
+      rejectsText(
+        smallText((t) => t.replace('"shift": 3,', '"shift": 3, "\\u0073hift": 3,')),
+        "layers[0].shift",
+        /duplicate key/,
+      );
+      rejectsText(
+        smallText((t) => t.replace('"name": "small",', '"metadata": {"x": [{"k": 1, "k": 2}]},')),
+        "metadata.x[0].k",
+        /duplicate key/,
+      );
+      // JSON.parse alone keeps the last value.
+      const text = smallText((t) => t.replace('"shift": 3,', '"shift": 3, "shift": 4,'));
+      expect(parseModel(JSON.parse(text)).layers[0].spec.shift).to.equal(4);
+    });
+
+    it("tells keys apart from string values and escaped quotes", () => {
+      const text = smallText((t) =>
+        t.replace(
+          '"name": "small",',
+          '"name": "\\"layers\\": [", "metadata": {"a\\"b": "a\\"b", "a\\\\": {"a\\"b": 1}, "c": "x\\\\", "d": ["c", "c"]},',
+        ),
+      );
+      const model = parseModel(text);
+      expect(model.name).to.equal('"layers": [');
+      expect(model.metadata).to.deep.equal({ 'a"b': 'a"b', "a\\": { 'a"b': 1 }, c: "x\\", d: ["c", "c"] });
+      rejectsText(
+        smallText((t) => t.replace('"name": "small",', '"metadata": {"a\\\\": 1, "a\\\\": 2},')),
+        "metadata.a\\",
+        /duplicate key/,
+      );
+    });
+
+    it("compares strings after decoding escapes, and keys case-sensitively", () => {
+      const escaped = smallText((t) => t.replace('"dense-int8-v1"', '"dense\\u002dint8-v1"'));
+      expect(escaped).to.contain("dense\\u002dint8");
+      expect(stringifyModel(parseModel(escaped))).to.equal(stringifyModel(parseModel(small())));
+      rejectsText(
+        smallText((t) => t.replace('"shift": 3,', '"Shift": 3, "shift": 3,')),
+        "layers[0].Shift",
+        /unknown field/,
+      );
+    });
+
+    it("rejects comments, trailing commas and trailing data", () => {
+      rejectsText(
+        smallText((t) => t.replace('"version": 1,', '"version": 1, // v1\n')),
+        "",
+        /not valid JSON/,
+      );
+      rejectsText(
+        smallText((t) => t.replace(/-1\n(\s*)\]/, "-1,\n$1]")),
+        "",
+        /not valid JSON/,
+      );
+      rejectsText(
+        smallText((t) => `${t}\n{}`),
+        "",
+        /not valid JSON/,
+      );
+    });
+
+    it("rejects a byte-order mark, as text and as bytes", () => {
+      rejectsText(`\ufeff${smallText((t) => `${t}\n`)}`, "", /byte-order mark/);
+      rejectsText(
+        Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(small()))]),
+        "",
+        /byte-order mark/,
+      );
+    });
+
+    it("reads bytes as strict UTF-8", () => {
+      const good = Buffer.from(
+        smallText((t) => t.replace('"small"', '"sm\u00e4ll"')),
+        "utf8",
+      );
+      expect(parseModel(good).name).to.equal("sm\u00e4ll");
+      const bad = Buffer.from(JSON.stringify(small()).replace('"small"', '"sm@ll"'), "utf8");
+      bad[bad.indexOf("@")] = 0xff; // not UTF-8; a lax decoder reads U+FFFD
+      expect(new TextDecoder().decode(bad)).to.contain("sm\ufffdll");
+      rejectsText(bad, "", /not valid UTF-8/);
+      const overlong = Buffer.from(JSON.stringify(small()).replace('"small"', '"sm@@ll"'), "utf8");
+      overlong.set([0xc0, 0xaf], overlong.indexOf("@@")); // overlong encoding of "/"
+      rejectsText(overlong, "", /not valid UTF-8/);
+      for (const seq of [[0x80], [0xed, 0xa0, 0x80]]) {
+        // A stray continuation byte; an encoded surrogate (U+D800).
+        const b = Buffer.from(JSON.stringify(small()).replace('"small"', '"sm@@@ll"'), "utf8");
+        b.set([...seq, ...Array(3 - seq.length).fill(0x61)], b.indexOf("@@@"));
+        rejectsText(b, "", /not valid UTF-8/);
+      }
+    });
+
+    it("reads files from disk with the same rules", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "verity-format-"));
+      const bom = path.join(dir, "bom.json");
+      writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(small()))]));
+      const err = await readModelFile(bom).then(
+        () => expect.fail("a file with a byte-order mark was accepted"),
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(ModelFormatError);
+      expect((err as Error).message).to.match(/byte-order mark/);
+      const bad = path.join(dir, "bad.json");
+      const bytes = Buffer.from(JSON.stringify(small()).replace('"small"', '"sm@ll"'), "utf8");
+      bytes[bytes.indexOf("@")] = 0xfe;
+      writeFileSync(bad, bytes);
+      await readModelFile(bad).then(
+        () => expect.fail("a file that is not UTF-8 was accepted"),
+        (e: unknown) => expect((e as Error).message).to.match(/not valid UTF-8/),
+      );
+    });
+  });
+
+  describe("fields: null, missing and the number of layers (section 8.7.2)", function () {
+    const topLevel = ["format", "version", "profile", "name", "metadata", "layers"];
+    const layerFields = ["inDim", "outDim", "multiplier", "shift", "relu", "weights", "biases"];
+
+    for (const key of topLevel) {
+      it(`rejects null as ${key}`, () => rejects((d) => (d[key] = null), key, /got null/));
+    }
+    for (const key of layerFields) {
+      it(`rejects null as layers[1].${key}`, () =>
+        rejects((d) => (d.layers[1][key] = null), `layers[1].${key}`, /got null/));
+    }
+    it("rejects null as a layer and as a bias", () => {
+      rejects((d) => (d.layers[0] = null), "layers[0]", /got null/);
+      rejects((d) => (d.layers[0].biases[0] = null), "layers[0].biases[0]", /got null/);
+    });
+
+    for (const key of ["format", "version", "profile", "layers"]) {
+      it(`requires ${key}`, () => rejects((d) => delete d[key], key, /missing/));
+    }
+    for (const key of layerFields) {
+      it(`requires layers[0].${key}`, () => rejects((d) => delete d.layers[0][key], `layers[0].${key}`, /missing/));
+    }
+    it("does not require name or metadata", () => {
+      const doc = small();
+      delete doc.name;
+      expect(parseModel(JSON.stringify(doc)).name).to.equal(undefined);
+    });
+
+    it(`accepts ${MAX_LAYERS} layers and rejects ${MAX_LAYERS + 1}`, () => {
+      expect(MAX_LAYERS).to.equal(256);
+      expect(parseModel(JSON.stringify(deep(256))).layers).to.have.length(256);
+      rejectsText(JSON.stringify(deep(257)), "layers", /at most 256 layers, got 257/);
+      const model = parseModel(deep(256));
+      model.layers.push(model.layers[0]);
+      expect(() => validateModel(model)).to.throw(ModelFormatError, /at most 256 layers, got 257/);
+    });
   });
 
   describe("validateModel", function () {
