@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {DisputeTerms, ModelPolicy, ModelStatus} from "../types/Model.sol";
+import {LayerSpec} from "../types/LayerSpec.sol";
+import {DisputeTerms, ModelPolicy, ModelSpec, ModelStatus} from "../types/Model.sol";
 
 /// @title IModelRegistry
-/// @notice Content-addressed registry of AI models. A model version is identified by
-/// `modelId = keccak256(abi.encode(weightsRoot, graphHash, engineId))`: the Merkle root of its
-/// weights, the hash of its layer graph, and the determinism profile it is evaluated with.
-/// Publishers register versions (each naming its predecessor), deprecate and revoke them; a
-/// governance role can revoke any model. Each version carries a policy fixed at registration.
+/// @notice Registry of AI model versions, bound to their publishers. A model's content is
+/// `contentHash = keccak256(abi.encode(weightsRoot, graphHash, engineId))`: the Merkle root of its weights,
+/// the hash of its layer graph, and the determinism profile it is evaluated with. Its id is
+/// `modelId = keccak256(abi.encode(publisher, contentHash))`, so nobody can squat on a model another
+/// publisher published; readers find every registration of one content by `contentHash` (an indexed
+/// topic of `ModelRegistered`). Publishers register versions (each naming its predecessor), deprecate and
+/// revoke them; a governance role can revoke any model. Each version carries a policy fixed at
+/// registration, checked so that a dispute is always worth playing for an honest challenger.
 interface IModelRegistry {
     /// @notice Everything the registry keeps about one model version.
     struct Model {
@@ -19,6 +23,7 @@ interface IModelRegistry {
         ModelStatus status;
         /// 1 for a first version, predecessor's version + 1 otherwise.
         uint32 version;
+        bytes32 contentHash;
         bytes32 weightsRoot;
         bytes32 graphHash;
         bytes32 engineId;
@@ -26,16 +31,26 @@ interface IModelRegistry {
         bytes32 predecessor;
         /// Zero until a newer version is registered.
         bytes32 successor;
+        /// Whether a dispute game can settle this model's commitments (`dense-int8-v1`).
+        bool optimistic;
+        /// Most leaves one batch of this model may hold.
+        uint16 maxBatchLeaves;
         ModelPolicy policy;
         string metadataURI;
     }
 
-    /// @notice A weights root, graph hash or engine id was zero.
+    /// @notice A weights root, engine id or (for an opaque engine) graph hash was zero.
     error ModelRegistryZeroHash();
-    /// @notice A model with this content is already registered.
+    /// @notice The given graph hash is not the hash of the given `dense-int8-v1` layers.
+    error ModelRegistryGraphHashMismatch(bytes32 given, bytes32 computed);
+    /// @notice Layers were given for an engine other than `dense-int8-v1` (they would not be checked).
+    error ModelRegistryLayersForOpaqueEngine(bytes32 engineId);
+    /// @notice This publisher already registered a model with this content.
     error ModelRegistryAlreadyRegistered(bytes32 modelId);
     /// @notice No model with this id is registered.
     error ModelRegistryUnknownModel(bytes32 modelId);
+    /// @notice The layer number is not in 1..L for this model.
+    error ModelRegistryUnknownLayer(bytes32 modelId, uint256 layer);
     /// @notice `caller` is not the publisher of `modelId` (nor, for revocation, a governor).
     error ModelRegistryNotPublisher(bytes32 modelId, address caller);
     /// @notice `predecessor` already has a newer version, `successor`: version chains do not fork.
@@ -55,14 +70,24 @@ interface IModelRegistry {
     error ModelRegistryInvalidSlashAmount(uint256 value, uint256 minStake);
     /// @notice The challenger bond is zero (disputes would cost nothing to open).
     error ModelRegistryInvalidChallengerBond(uint256 value);
+    /// @notice The bond is above the reward an honest challenger gets at the lowest share governance may
+    /// set (`slash * MIN_CHALLENGER_SHARE_BPS / 10,000`): a dispute would not be worth its bond.
+    error ModelRegistryBondAboveReward(uint256 bond, uint256 minReward);
+    /// @notice The bond does not pay for one side's gas in a full game at the reference gas price.
+    error ModelRegistryBondBelowGasCost(uint256 bond, uint256 minBond);
+    /// @notice Some honest move of a game on this model could need more than `max` gas.
+    error ModelRegistryGasBoundExceeded(uint256 gas, uint256 max);
     /// @notice The deprecation grace time is above the maximum.
     error ModelRegistryInvalidGracePeriod(uint256 value, uint256 max);
+    /// @notice The reference gas price must be non-zero.
+    error ModelRegistryInvalidGasPrice();
 
     /// @notice A model version was registered.
     event ModelRegistered(
         bytes32 indexed modelId,
         address indexed publisher,
-        bytes32 indexed predecessor,
+        bytes32 indexed contentHash,
+        bytes32 predecessor,
         uint32 version,
         bytes32 weightsRoot,
         bytes32 graphHash,
@@ -74,31 +99,21 @@ interface IModelRegistry {
     event ModelDeprecated(bytes32 indexed modelId, uint48 acceptsUntil);
     /// @notice A model was revoked by its publisher or by a governor.
     event ModelRevoked(bytes32 indexed modelId, address indexed by);
+    /// @notice Governance set the token price of one unit of gas that bonds are checked against.
+    event ReferenceGasPriceUpdated(uint256 price);
 
     /// @notice Registers a first model version; the caller becomes its publisher.
-    /// @param weightsRoot Merkle root of the weights (see the engine's leaf encoding).
-    /// @param graphHash `keccak256(abi.encode(LayerSpec[]))` of the model's layers.
-    /// @param engineId Determinism profile, e.g. `keccak256("verity.dense-int8.v1")`.
-    /// @param metadataURI Where the model file and its description can be fetched.
+    /// @param spec The model's content (for `dense-int8-v1`, its layers) and metadata URI.
     /// @param policy Economic and timing policy, fixed for this version.
-    /// @return modelId `keccak256(abi.encode(weightsRoot, graphHash, engineId))`.
-    function registerModel(
-        bytes32 weightsRoot,
-        bytes32 graphHash,
-        bytes32 engineId,
-        string calldata metadataURI,
-        ModelPolicy calldata policy
-    ) external returns (bytes32 modelId);
+    /// @return modelId `keccak256(abi.encode(msg.sender, contentHash))`.
+    function registerModel(ModelSpec calldata spec, ModelPolicy calldata policy) external returns (bytes32 modelId);
 
     /// @notice Registers a new version of `predecessor`; only its publisher may, once per predecessor.
     /// @dev The predecessor keeps its own status: deprecate or revoke it separately.
     /// @return modelId Id of the new version.
     function registerVersion(
         bytes32 predecessor,
-        bytes32 weightsRoot,
-        bytes32 graphHash,
-        bytes32 engineId,
-        string calldata metadataURI,
+        ModelSpec calldata spec,
         ModelPolicy calldata policy
     ) external returns (bytes32 modelId);
 
@@ -110,14 +125,35 @@ interface IModelRegistry {
     /// @dev The publisher or a holder of GOVERNOR_ROLE. Existing commitments stay disputable.
     function revokeModel(bytes32 modelId) external;
 
+    /// @notice Sets the token price of one unit of gas (token base units per gas) that bonds are sized
+    /// against. GOVERNOR_ROLE only; applies to later registrations and disclosure demands.
+    function setReferenceGasPrice(uint256 price) external;
+
+    /// @notice The token price of one unit of gas, in token base units.
+    function referenceGasPrice() external view returns (uint256);
+
     /// @notice The stored record of a model version; reverts if unknown.
     function getModel(bytes32 modelId) external view returns (Model memory);
 
     /// @notice The policy of a model version; reverts if unknown.
     function policyOf(bytes32 modelId) external view returns (ModelPolicy memory);
 
-    /// @notice What a dispute game needs at opening: the policy and the determinism profile; reverts if unknown.
-    function disputeTermsOf(bytes32 modelId) external view returns (DisputeTerms memory terms, bytes32 engineId);
+    /// @notice The layers of a `dense-int8-v1` model (empty for opaque engines); reverts if unknown.
+    function layersOf(bytes32 modelId) external view returns (LayerSpec[] memory);
+
+    /// @notice Layer `layer` (1-based) of a `dense-int8-v1` model and the model's weights root: what a
+    /// neuron proof checks against.
+    function layerOf(bytes32 modelId, uint256 layer) external view returns (LayerSpec memory spec, bytes32 weightsRoot);
+
+    /// @notice What a dispute game needs at opening (one slot): the policy's dispute terms and the
+    /// number of layers (zero if no game can settle the model); reverts if unknown.
+    function disputeTermsOf(bytes32 modelId) external view returns (DisputeTerms memory);
+
+    /// @notice Gas bounds of games on this model: the largest honest transaction, and what the provider
+    /// and a challenger spend in one full game (all zero for opaque engines).
+    function gasBoundsOf(
+        bytes32 modelId
+    ) external view returns (uint256 worstHonestMove, uint256 providerGame, uint256 challengerGame);
 
     /// @notice Status of a model version (None if unknown).
     function statusOf(bytes32 modelId) external view returns (ModelStatus);
@@ -128,6 +164,9 @@ interface IModelRegistry {
     /// @notice The newest version in `modelId`'s chain (itself if it has no successor).
     function latestVersion(bytes32 modelId) external view returns (bytes32);
 
-    /// @notice The content-addressed id for the given hashes.
-    function computeModelId(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId) external pure returns (bytes32);
+    /// @notice `keccak256(abi.encode(weightsRoot, graphHash, engineId))`.
+    function computeContentHash(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId) external pure returns (bytes32);
+
+    /// @notice `keccak256(abi.encode(publisher, contentHash))`.
+    function computeModelId(address publisher, bytes32 contentHash) external pure returns (bytes32);
 }

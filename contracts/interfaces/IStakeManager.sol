@@ -7,8 +7,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// @notice Holds every token of the protocol: provider stakes (active and unbonding), dispute bonds
 /// and credits. Providers deposit, request unbonding and withdraw after the unbonding delay.
 /// Dispute contracts (DISPUTE_ROLE) lock a provider's stake while a dispute is open, slash it, and
-/// hold bonds. Every payout is a credit its owner claims (pull payments).
-/// @dev INVARIANT: token.balanceOf(this) == totalActive + totalUnbonding + totalBonds + totalCredits.
+/// hold bonds and escrowed challenger rewards. Every payout is a credit its owner claims (pull payments).
+/// @dev INVARIANT: token.balanceOf(this) == totalActive + totalUnbonding + totalBonds + totalCredits,
+/// where totalBonds is everything held for dispute contracts (bonds and escrowed rewards).
 interface IStakeManager {
     /// @notice A provider's stake: one storage slot (96 + 96 + 40 + 24 bits).
     /// @dev uint40 seconds last until year 36812; uint24 open disputes would need 16.7M bonded disputes.
@@ -37,8 +38,8 @@ interface IStakeManager {
     error StakeManagerNoCredit(address account);
     /// @notice A bond release exceeds the bonds held.
     error StakeManagerInsufficientBonds(uint256 requested, uint256 held);
-    /// @notice A share above 10,000 basis points.
-    error StakeManagerInvalidShare(uint256 bps);
+    /// @notice A challenger share outside the protocol's bounds [min, max] basis points.
+    error StakeManagerInvalidShare(uint256 bps, uint256 min, uint256 max);
     /// @notice The zero address where an account is needed.
     error StakeManagerZeroAddress();
     /// @notice The unbonding delay is not longer than the longest challenge window plus the longest dispute.
@@ -54,8 +55,9 @@ interface IStakeManager {
     event StakeLocked(address indexed provider, uint24 openDisputes);
     /// @notice A dispute released its lock on the provider's stake.
     event StakeUnlocked(address indexed provider, uint24 openDisputes);
-    /// @notice `slashed` was taken from `provider`; `toChallenger` credited to `challenger`, the rest to the treasury.
-    event StakeSlashed(address indexed provider, address indexed challenger, uint256 slashed, uint256 toChallenger);
+    /// @notice `slashed` was taken from `provider`; `held` stays held for the dispute contract (the
+    /// challengers' reward), the rest was credited to the treasury.
+    event StakeSlashed(address indexed provider, uint256 slashed, uint256 held);
     /// @notice A bond of `amount` was taken from `payer`.
     event BondPosted(address indexed payer, uint256 amount);
     /// @notice A bond of `amount` was released as a credit to `to`.
@@ -84,22 +86,20 @@ interface IStakeManager {
     /// @return amount What was sent.
     function claim() external returns (uint256 amount);
 
-    /// @notice Locks `provider`'s stake for one more open dispute. DISPUTE_ROLE only.
-    function lockStake(address provider) external;
-
     /// @notice Releases one dispute's lock on `provider`'s stake. DISPUTE_ROLE only.
     function unlockStake(address provider) external;
 
     /// @notice Slashes up to `amount` from `provider` (active first, then unbonding). DISPUTE_ROLE only.
-    /// @param challenger Credited `challengerShareBps` of what is slashed; the rest goes to the treasury.
-    /// @param challengerShareBps The share, as snapshotted by the dispute when it opened.
+    /// @param challengerShareBps The challengers' share, as snapshotted by the dispute when it opened:
+    /// `floor(slashed * share / 10,000)` stays held for the dispute contract to pay out with
+    /// `releaseBond`; the rest is credited to the treasury.
     /// @return slashed What was actually taken (less than `amount` if the stake ran out).
+    /// @return held The challengers' part, now held.
     function slash(
         address provider,
         uint256 amount,
-        address challenger,
         uint16 challengerShareBps
-    ) external returns (uint256 slashed);
+    ) external returns (uint256 slashed, uint256 held);
 
     /// @notice Opens a dispute's stake position in one call: locks `provider`'s stake, takes `bond` from
     /// `challenger` (who approved this contract), and returns the challenger share the dispute snapshots.
@@ -110,16 +110,14 @@ interface IStakeManager {
         uint256 bond
     ) external returns (uint16 challengerShareBps);
 
-    /// @notice Takes a bond of `amount` from `payer` (who approved this contract). DISPUTE_ROLE only.
-    function postBond(address payer, uint256 amount) external;
-
-    /// @notice Releases `amount` of held bonds as a credit to `to`. DISPUTE_ROLE only.
+    /// @notice Releases `amount` of what is held (bonds, escrowed rewards) as a credit to `to`. DISPUTE_ROLE only.
     function releaseBond(address to, uint256 amount) external;
 
     /// @notice Sets where the non-challenger part of slashes goes. DEFAULT_ADMIN_ROLE only.
     function setTreasury(address treasury) external;
 
-    /// @notice Sets the challenger's share of future disputes' slashes. DEFAULT_ADMIN_ROLE only.
+    /// @notice Sets the challenger's share of future disputes' slashes, within the protocol's bounds
+    /// (PolicyBounds: 20% to 50%). DEFAULT_ADMIN_ROLE only.
     function setChallengerShareBps(uint16 bps) external;
 
     /// @notice The staking token.
@@ -140,7 +138,7 @@ interface IStakeManager {
     /// @notice Sum of all unbonding stakes.
     function totalUnbonding() external view returns (uint256);
 
-    /// @notice Sum of all bonds held for open disputes.
+    /// @notice Sum of all that is held for dispute contracts: bonds of open games and escrowed rewards.
     function totalBonds() external view returns (uint256);
 
     /// @notice Sum of all unclaimed credits.

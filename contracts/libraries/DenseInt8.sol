@@ -17,6 +17,9 @@ library DenseInt8 {
     /// @notice Largest `inDim` / `outDim` the profile allows.
     uint32 internal constant MAX_DIM = 65_536;
 
+    /// @notice Most layers a graph may have (the dispute game keeps layer numbers in 16 bits).
+    uint256 internal constant MAX_LAYERS = 256;
+
     /// @notice Largest `multiplier` the profile allows (`2^31 - 1`).
     uint32 internal constant MAX_MULTIPLIER = 2 ** 31 - 1;
 
@@ -40,6 +43,9 @@ library DenseInt8 {
 
     /// @notice A graph has no layers.
     error DenseInt8EmptyGraph();
+
+    /// @notice A graph has more than `max` layers.
+    error DenseInt8TooManyLayers(uint256 count, uint256 max);
 
     /// @notice Layer `layer` (1-based) does not consume what the previous layer produces.
     /// @param layer 1-based index of the offending layer.
@@ -234,11 +240,12 @@ library DenseInt8 {
             spec.shift <= MAX_SHIFT;
     }
 
-    /// @notice Reverts unless `graph` is a valid `dense-int8-v1` graph: at least one layer, every spec
+    /// @notice Reverts unless `graph` is a valid `dense-int8-v1` graph: 1..MAX_LAYERS layers, every spec
     /// in bounds, and `inDim(l) == outDim(l-1)`.
     /// @param graph The layer specs, layer 1 first.
     function validateGraph(LayerSpec[] calldata graph) internal pure {
         if (graph.length == 0) revert DenseInt8EmptyGraph();
+        if (graph.length > MAX_LAYERS) revert DenseInt8TooManyLayers(graph.length, MAX_LAYERS);
         for (uint256 i; i < graph.length; ++i) {
             checkSpec(graph[i]);
             if (i != 0 && graph[i].inDim != graph[i - 1].outDim) {
@@ -271,11 +278,12 @@ library DenseInt8 {
         return keccak256(abi.encodePacked(layerHashes));
     }
 
-    /// @notice Identifier of a model: `keccak256(abi.encode(weightsRoot, graphHash, ENGINE_ID))`.
+    /// @notice Content hash of a model: `keccak256(abi.encode(weightsRoot, graphHash, ENGINE_ID))` (its id also
+    /// binds the publisher: see `ModelRegistry`).
     /// @param weightsRoot Root of the weights tree.
     /// @param graphHash_ Hash of the graph.
-    /// @return The model id.
-    function modelId(bytes32 weightsRoot, bytes32 graphHash_) internal pure returns (bytes32) {
+    /// @return The content hash.
+    function contentHash(bytes32 weightsRoot, bytes32 graphHash_) internal pure returns (bytes32) {
         return keccak256(abi.encode(weightsRoot, graphHash_, ENGINE_ID));
     }
 

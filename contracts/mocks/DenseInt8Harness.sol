@@ -149,12 +149,12 @@ contract DenseInt8Harness {
         return DenseInt8.traceRoot(layerHashes);
     }
 
-    /// @notice `DenseInt8.modelId`.
+    /// @notice `DenseInt8.contentHash`.
     /// @param weightsRoot Weights root.
     /// @param graphHash_ Graph hash.
-    /// @return The model id.
-    function modelId(bytes32 weightsRoot, bytes32 graphHash_) external pure returns (bytes32) {
-        return DenseInt8.modelId(weightsRoot, graphHash_);
+    /// @return The content hash.
+    function contentHash(bytes32 weightsRoot, bytes32 graphHash_) external pure returns (bytes32) {
+        return DenseInt8.contentHash(weightsRoot, graphHash_);
     }
 
     /// @notice `DenseInt8.weightLeaf`.

@@ -57,9 +57,14 @@ contract DisputeTinyModel {
         return keccak256(abi.encode(graph()));
     }
 
-    /// @notice The model id under the `dense-int8-v1` engine id.
-    function modelId() external pure returns (bytes32) {
-        return keccak256(abi.encode(weightsRoot(), graphHash(), DenseInt8.ENGINE_ID));
+    /// @notice The content hash under the `dense-int8-v1` engine id.
+    function contentHash() public pure returns (bytes32) {
+        return DenseInt8.contentHash(weightsRoot(), graphHash());
+    }
+
+    /// @notice The model id when `publisher` registers it.
+    function modelIdOf(address publisher) external pure returns (bytes32) {
+        return keccak256(abi.encode(publisher, contentHash()));
     }
 
     /// @notice `DenseInt8.neuron` (the library wants calldata).
@@ -99,16 +104,12 @@ contract DisputeTinyModel {
 
     /// @notice The challenger's proof that neuron 0 of `layer` is wrong, from the revealed vectors.
     function neuronProof(
-        bytes32[] calldata layerHashes,
         uint16 layer,
         bytes calldata input,
         bytes calldata output
     ) external pure returns (NeuronProof memory) {
         return
             NeuronProof({
-                layerHashes: layerHashes,
-                graph: graph(),
-                weightsRoot: weightsRoot(),
                 input: input,
                 output: output,
                 neuron: 0,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {LayerSpec} from "./LayerSpec.sol";
+
 /// @notice Lifecycle of a registered model version.
 /// @dev Deprecated: new commitments are accepted until `acceptsUntil` (the grace time), then refused.
 /// Revoked: new commitments are refused at once. Existing commitments stay disputable in both cases.
@@ -11,9 +13,23 @@ enum ModelStatus {
     Revoked
 }
 
+/// @notice What a publisher registers: the model's content (docs/protocol.md, "Model identity").
+/// @dev `contentHash = keccak256(abi.encode(weightsRoot, graphHash, engineId))` and
+/// `modelId = keccak256(abi.encode(publisher, contentHash))`. For `dense-int8-v1` the layers are given,
+/// validated and stored, and `graphHash = keccak256(abi.encode(layers))` is computed (pass zero). Other
+/// engines give an opaque `graphHash` and no layers: such models cannot be settled optimistically (no
+/// dispute game can recompute them), and the ledger refuses their optimistic commitments.
+struct ModelSpec {
+    bytes32 engineId;
+    bytes32 weightsRoot;
+    LayerSpec[] layers;
+    bytes32 graphHash;
+    string metadataURI;
+}
+
 /// @notice Economic and timing policy of one model version, fixed when that version is registered.
 /// @dev Bit budget: 2 x uint32 seconds (136 years) + 3 x uint96 token amounts (7.9e28 base units).
-/// Bounds are in `PolicyBounds`.
+/// Bounds are in `PolicyBounds` and docs/protocol.md, "Policy".
 struct ModelPolicy {
     /// Seconds after a commitment during which anyone may open a dispute on it.
     uint32 challengeWindow;
@@ -29,18 +45,26 @@ struct ModelPolicy {
 
 /// @notice What `InferenceLedger.commit` needs to know about a model: one storage slot.
 /// @dev Written by the registry into the ledger's admission cache whenever it changes.
-/// 96 + 32 + 48 + 8 = 184 bits.
+/// 96 + 32 + 48 + 8 + 32 + 16 + 8 = 240 bits.
 struct CommitTerms {
     uint96 minStake;
     uint32 challengeWindow;
     /// Commitments are accepted while `block.timestamp < acceptsUntil` (type(uint48).max while active).
     uint48 acceptsUntil;
     ModelStatus status;
+    /// Length in bytes of the model's input (`inDim` of layer 1); zero for opaque engines.
+    uint32 inputDim;
+    /// Most leaves a batch of this model may hold (a full disclosure must fit one response window).
+    uint16 maxBatchLeaves;
+    /// Whether a dispute game can settle this model's commitments (its engine is `dense-int8-v1`).
+    bool optimistic;
 }
 
 /// @notice What a dispute game snapshots from a model's policy when a dispute opens (one storage slot).
+/// @dev 32 + 96 + 96 + 16 = 240 bits. `numLayers` is zero for models no game can recompute.
 struct DisputeTerms {
     uint32 responseWindow;
     uint96 challengerBond;
     uint96 slashAmount;
+    uint16 numLayers;
 }

@@ -1,16 +1,22 @@
 import { id } from "ethers";
 import type { ContractFuture, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 
-/** 73 days: just over the 30-day longest challenge window plus the 42-day longest dispute. */
-export const DEFAULT_UNBONDING_DELAY = 73 * 24 * 60 * 60;
+/**
+ * 110 days: just over the latest a commitment can be disputed (two 30-day challenge windows around a
+ * 7-day batch disclosure) plus the 42-day longest dispute.
+ */
+export const DEFAULT_UNBONDING_DELAY = 110 * 24 * 60 * 60;
+
+/** Token base units one unit of gas is worth, for bond checks (1 gwei of an 18-decimal token). */
+export const DEFAULT_REFERENCE_GAS_PRICE = 1_000_000_000n;
 
 /** keccak256("verity.role.dispute"): held by dispute games on the ledger and the stake manager. */
 export const DISPUTE_ROLE = id("verity.role.dispute");
 
 /**
  * Deploys and wires the protocol around an existing staking token future: the ledger, the registry,
- * the stake manager and the dispute game; binds the ledger's admission cache to the registry and stake
- * manager, and gives the dispute game DISPUTE_ROLE on the ledger and the stake manager.
+ * the stake manager, the dispute game and the batch disclosure; binds the ledger's admission cache to the registry and stake
+ * manager, and gives the dispute game and the batch disclosure DISPUTE_ROLE on the ledger and the stake manager.
  * The deployer (account 0) is the admin; hand DEFAULT_ADMIN_ROLE to governance afterwards.
  */
 export function buildCore(m: IgnitionModuleBuilder, token: ContractFuture<string>) {
@@ -18,9 +24,10 @@ export function buildCore(m: IgnitionModuleBuilder, token: ContractFuture<string
   const treasury = m.getParameter("treasury", admin);
   const challengerShareBps = m.getParameter("challengerShareBps", 5_000);
   const unbondingDelay = m.getParameter("unbondingDelay", DEFAULT_UNBONDING_DELAY);
+  const referenceGasPrice = m.getParameter("referenceGasPrice", DEFAULT_REFERENCE_GAS_PRICE);
 
   const ledger = m.contract("InferenceLedger", [admin]);
-  const registry = m.contract("ModelRegistry", [admin, ledger]);
+  const registry = m.contract("ModelRegistry", [admin, ledger, referenceGasPrice]);
   const stakeManager = m.contract("StakeManager", [token, ledger, admin, treasury, challengerShareBps, unbondingDelay]);
   m.call(ledger, "bindSources", [registry, stakeManager]);
 
@@ -28,5 +35,9 @@ export function buildCore(m: IgnitionModuleBuilder, token: ContractFuture<string
   m.call(ledger, "grantRole", [DISPUTE_ROLE, disputeGame], { id: "ledger_grantDisputeRole" });
   m.call(stakeManager, "grantRole", [DISPUTE_ROLE, disputeGame], { id: "stakeManager_grantDisputeRole" });
 
-  return { ledger, registry, stakeManager, disputeGame };
+  const batchDisclosure = m.contract("BatchDisclosure", [registry, ledger, stakeManager]);
+  m.call(ledger, "grantRole", [DISPUTE_ROLE, batchDisclosure], { id: "ledger_grantDisclosureRole" });
+  m.call(stakeManager, "grantRole", [DISPUTE_ROLE, batchDisclosure], { id: "stakeManager_grantDisclosureRole" });
+
+  return { ledger, registry, stakeManager, disputeGame, batchDisclosure };
 }

@@ -69,18 +69,31 @@ export function graphHash(graph: readonly LayerSpec[]): Hex {
 }
 
 /**
- * `modelId = keccak256(abi.encode(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId))`
- * (`DenseInt8.modelId`).
+ * `contentHash = keccak256(abi.encode(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId))`
+ * (`DenseInt8.contentHash`, `ModelRegistry.computeContentHash`).
  *
  * @param weightsRoot - Root of the weights tree.
  * @param graphHashValue - Hash of the graph.
  * @param engineId - Engine id; defaults to this engine's `ENGINE_ID`.
- * @returns The model id.
+ * @returns The content hash.
  */
-export function modelIdOf(weightsRoot: string, graphHashValue: string, engineId: string = ENGINE_ID): Hex {
+export function contentHashOf(weightsRoot: string, graphHashValue: string, engineId: string = ENGINE_ID): Hex {
   const encoded = AbiCoder.defaultAbiCoder().encode(
     ["bytes32", "bytes32", "bytes32"],
     [weightsRoot, graphHashValue, engineId],
   );
+  return toHex(keccak_256(hexToBytes(encoded.slice(2))));
+}
+
+/**
+ * `modelId = keccak256(abi.encode(address publisher, bytes32 contentHash))` (`ModelRegistry.computeModelId`):
+ * a model's id binds the publisher that registered it.
+ *
+ * @param publisher - The registering address.
+ * @param contentHash - The model's content hash.
+ * @returns The model id.
+ */
+export function modelIdOf(publisher: string, contentHash: string): Hex {
+  const encoded = AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [publisher, contentHash]);
   return toHex(keccak_256(hexToBytes(encoded.slice(2))));
 }

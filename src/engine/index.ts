@@ -21,10 +21,10 @@ export type { DenseInt8Model, DenseLayer, Hex, LayerSpec, RunResult } from "./ty
 export { ModelFormatError } from "./errors.js";
 export { dot, forwardLayer, neuron, requantize } from "./arith.js";
 export { argmax, encodeVector, quantizeInput, vectorBytes, vectorFromHex, vectorToHex } from "./vector.js";
-export { encodeGraph, graphHash, graphOf, hashVector, modelIdOf, traceRoot } from "./hash.js";
+export { contentHashOf, encodeGraph, graphHash, graphOf, hashVector, modelIdOf, traceRoot } from "./hash.js";
 export { WEIGHT_LEAF_ENCODING, WeightsTree, weightLeafHash, weightLeaves, weightsRoot } from "./weights.js";
 export type { RowProof, WeightLeaf } from "./weights.js";
-export { modelCommitments, modelId } from "./model.js";
+export { modelCommitments, modelIdFor } from "./model.js";
 export type { ModelCommitments } from "./model.js";
 export { parseModel, readModelFile, stringifyModel, toModelFile, validateModel } from "./format.js";
 export type { ModelFileLayer, ModelFileV1 } from "./format.js";

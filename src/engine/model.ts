@@ -1,5 +1,5 @@
 import { ENGINE_ID } from "./constants.js";
-import { graphHash, graphOf, modelIdOf } from "./hash.js";
+import { contentHashOf, graphHash, graphOf, modelIdOf } from "./hash.js";
 import type { DenseInt8Model, Hex, LayerSpec } from "./types.js";
 import { WeightsTree } from "./weights.js";
 
@@ -13,8 +13,8 @@ export interface ModelCommitments {
   weightsRoot: Hex;
   /** `keccak256("verity.dense-int8.v1")`. */
   engineId: Hex;
-  /** `keccak256(abi.encode(weightsRoot, graphHash, engineId))`. */
-  modelId: Hex;
+  /** `keccak256(abi.encode(weightsRoot, graphHash, engineId))`; the model id also binds the publisher. */
+  contentHash: Hex;
   /** The weights tree, for row proofs. */
   tree: WeightsTree;
 }
@@ -29,15 +29,23 @@ export function modelCommitments(model: DenseInt8Model): ModelCommitments {
   const graph = graphOf(model);
   const tree = WeightsTree.of(model);
   const gh = graphHash(graph);
-  return { graph, graphHash: gh, weightsRoot: tree.root, engineId: ENGINE_ID, modelId: modelIdOf(tree.root, gh), tree };
+  return {
+    graph,
+    graphHash: gh,
+    weightsRoot: tree.root,
+    engineId: ENGINE_ID,
+    contentHash: contentHashOf(tree.root, gh),
+    tree,
+  };
 }
 
 /**
- * The model id of a model: `keccak256(abi.encode(weightsRoot, graphHash, ENGINE_ID))`.
+ * The id of a model registered by `publisher`: `keccak256(abi.encode(publisher, contentHash))`.
  *
  * @param model - A valid model.
+ * @param publisher - The registering address.
  * @returns The model id.
  */
-export function modelId(model: DenseInt8Model): Hex {
-  return modelCommitments(model).modelId;
+export function modelIdFor(model: DenseInt8Model, publisher: string): Hex {
+  return modelIdOf(publisher, modelCommitments(model).contentHash);
 }

@@ -1,18 +1,10 @@
-import {
-  graphOf,
-  vectorToHex,
-  type DenseInt8Model,
-  type Hex,
-  type LayerSpec,
-  type RunResult,
-  type WeightsTree,
-} from "../engine/index.js";
+import { vectorToHex, type DenseInt8Model, type Hex, type RunResult, type WeightsTree } from "../engine/index.js";
 
-/** The arguments of `DisputeGame.proveNeuron`'s `NeuronProof`, ready for the TypeChain binding. */
+/**
+ * The arguments of `DisputeGame.proveNeuron`'s `NeuronProof`, ready for the TypeChain binding. The game
+ * recorded the trace and the revealed activation's hash, so only the two vectors travel again.
+ */
 export interface NeuronProofArgs {
-  layerHashes: Hex[];
-  graph: LayerSpec[];
-  weightsRoot: Hex;
   input: Hex;
   output: Hex;
   neuron: number;
@@ -40,16 +32,17 @@ export function firstDisputedLayer(claimedLayerHashes: readonly string[], honest
 
 /**
  * Builds the challenger's final move: layer `layer` recomputed at the first neuron where the provider's
- * revealed activation differs from the honest one (any neuron when the activation has the wrong length,
- * which the contract treats as structural fraud).
+ * revealed activation differs from the honest one. `previous` is layer `layer - 1`'s vector as committed
+ * (for layer 1 the committed input bytes, which may be malformed: the contract then proves structural
+ * fraud); it defaults to the honest activation.
  */
 export function buildNeuronProof(
   model: DenseInt8Model,
   tree: WeightsTree,
   honest: RunResult,
-  claimedLayerHashes: readonly Hex[],
   layer: number,
   claimedActivation: Int8Array,
+  previous: Int8Array = honest.activations[layer - 1],
 ): NeuronProofArgs {
   const expected = honest.activations[layer];
   let neuron = 0;
@@ -59,10 +52,7 @@ export function buildNeuronProof(
   }
   const row = tree.proof(layer, Math.min(neuron, model.layers[layer - 1].spec.outDim - 1));
   return {
-    layerHashes: [...claimedLayerHashes],
-    graph: graphOf(model),
-    weightsRoot: tree.root,
-    input: vectorToHex(honest.activations[layer - 1]),
+    input: vectorToHex(previous),
     output: vectorToHex(claimedActivation),
     neuron: row.neuron,
     bias: row.bias,

@@ -4,6 +4,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import type { ContractTransactionResponse } from "ethers";
 import {
   modelCommitments,
+  modelIdOf,
   readModelFile,
   run,
   vectorToHex,
@@ -14,7 +15,7 @@ import { runWithFault, type Fault } from "../../src/protocol/faults.js";
 import { buildNeuronProof, firstDisputedLayer } from "../../src/protocol/dispute.js";
 import { toDisputeParams } from "../../src/sdk/clients/disputes.js";
 import type { DisputeGame } from "../../typechain-types/index.js";
-import type { DisputeParamsStruct } from "../../typechain-types/contracts/DisputeGame.js";
+import type { DisputeParamsStruct } from "../../typechain-types/contracts/disputes/DisputeGame.js";
 import { defaultPolicy, deployVerity } from "./fixtures.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -52,11 +53,21 @@ export async function deployWithMnist(connection: NetworkConnection) {
   const commitments = modelCommitments(model);
   const [, publisher, provider, challenger, challenger2, provider2] = core.signers;
   const policy = defaultPolicy(ethers);
-  await core.registry
-    .connect(publisher)
-    .registerModel(commitments.weightsRoot, commitments.graphHash, commitments.engineId, "ipfs://mnist", policy);
+  await core.registry.connect(publisher).registerModel(mnistSpec(commitments), policy);
+  const modelId = modelIdOf(publisher.address, commitments.contentHash);
   for (const p of [provider, provider2]) await core.stakeManager.connect(p).deposit(ethers.parseEther("1000"));
-  return { ...core, model, commitments, policy, publisher, provider, provider2, challenger, challenger2 };
+  return { ...core, model, commitments, modelId, policy, publisher, provider, provider2, challenger, challenger2 };
+}
+
+/** The `ModelSpec` a publisher registers a `dense-int8-v1` model with (the graph hash is computed). */
+export function mnistSpec(commitments: ReturnType<typeof modelCommitments>, metadataURI = "ipfs://mnist") {
+  return {
+    engineId: commitments.engineId,
+    weightsRoot: commitments.weightsRoot,
+    layers: commitments.graph,
+    graphHash: commitments.graphHash,
+    metadataURI,
+  };
 }
 
 /** Runs the model honestly, or with a fault when given one. */

@@ -1,6 +1,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import VerityLocal from "../../ignition/modules/VerityLocal.js";
 import type {
+  BatchDisclosure,
   DisputeGame,
   InferenceLedger,
   MockERC20,
@@ -12,7 +13,7 @@ export const HOUR = 3600;
 export const DAY = 24 * HOUR;
 export const ENGINE_ID_V1 = "0x" + "00".repeat(31) + "01"; // stand-in engine id for core tests
 
-/** A valid policy: 1 h windows, 100 VST minimum stake, 50 VST slash, 10 VST challenger bond. */
+/** A valid policy: 1 h windows, 100 VST minimum stake, 50 VST slash, 10 VST challenger bond (20% of 50). */
 export function defaultPolicy(ethers: NetworkConnection["ethers"]) {
   return {
     challengeWindow: HOUR,
@@ -47,12 +48,16 @@ export async function deployVerity(connection: NetworkConnection) {
     "DisputeGame",
     await deployed.disputeGame.getAddress(),
   )) as unknown as DisputeGame;
+  const batchDisclosure = (await ethers.getContractAt(
+    "BatchDisclosure",
+    await deployed.batchDisclosure.getAddress(),
+  )) as unknown as BatchDisclosure;
   const signers = await ethers.getSigners();
   for (const signer of signers.slice(0, 8)) {
     await token.mint(signer.address, ethers.parseEther("1000000"));
     await token.connect(signer).approve(await stakeManager.getAddress(), ethers.MaxUint256);
   }
-  return { token, ledger, registry, stakeManager, disputeGame, signers };
+  return { token, ledger, registry, stakeManager, disputeGame, batchDisclosure, signers };
 }
 
 /** Random non-zero 32-byte value. */

@@ -37,6 +37,7 @@ export interface DisputeParams {
   slashAmount: bigint;
   responseWindow: bigint;
   challengerShareBps: bigint;
+  numLayers: bigint;
   nonce: bigint;
 }
 
@@ -45,8 +46,8 @@ export interface GameState {
   deadline: bigint;
   phase: Phase;
   outcome: Outcome;
-  numLayers: number;
   layer: number;
+  rewardPaid: boolean;
 }
 
 type MoveMethod =
@@ -79,6 +80,7 @@ export function toDisputeParams(p: any): DisputeParams {
     slashAmount: BigInt(p.slashAmount),
     responseWindow: BigInt(p.responseWindow),
     challengerShareBps: BigInt(p.challengerShareBps),
+    numLayers: BigInt(p.numLayers),
     nonce: BigInt(p.nonce),
   };
 }

@@ -17,6 +17,8 @@ export interface BatchHeader {
   modelId: string;
   root: string;
   count: number;
+  /** Zero for `commitBatch` (other settlement paths bind a request or enclave nonce here). */
+  binding: string;
 }
 
 /** Commitment status as the ledger reports it. */

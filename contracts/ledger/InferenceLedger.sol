@@ -2,18 +2,37 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IInferenceLedger} from "./interfaces/IInferenceLedger.sol";
-import {Commitments} from "./libraries/Commitments.sol";
-import {CommitTerms, ModelStatus} from "./types/Model.sol";
-import {BatchHeader, CommitmentStatus, Inference, LeafRecord, Record, RecordKind} from "./types/Commitment.sol";
+import {IInferenceLedger} from "../interfaces/IInferenceLedger.sol";
+import {Commitments} from "../libraries/Commitments.sol";
+import {RecordFlags} from "../libraries/RecordFlags.sol";
+import {CommitTerms, ModelStatus} from "../types/Model.sol";
+import {
+    BatchHeader,
+    CommitmentKey,
+    CommitmentStatus,
+    Finality,
+    Inference,
+    LeafRecord,
+    Record,
+    RecordKind
+} from "../types/Commitment.sol";
 
 /// @title InferenceLedger
 /// @notice Commitments of AI inferences by staked providers, and their dispute status.
 /// @dev Gas budget of `commit`: one fresh slot (the record), two cold slots (the model's terms and the
 /// provider's stake in the admission cache), one log. Nothing else is read or written.
 contract InferenceLedger is IInferenceLedger, AccessControl {
-    /// @notice Dispute contracts: mark disputes opened and closed, overturn.
+    using RecordFlags for uint8;
+
+    /// @notice Dispute contracts: mark disputes and disclosure demands opened and closed, overturn.
     bytes32 public constant DISPUTE_ROLE = keccak256("verity.role.dispute");
+
+    /// @notice Longest `inputData` URI of a single commitment and longest batch `dataURI`, in bytes.
+    uint256 public constant MAX_URI_BYTES = 256;
+
+    /// @dev Selectors of the errors `commit` raises in assembly.
+    uint256 private constant SELECTOR_ZERO_HASH = 0x3086c1f7;
+    uint256 private constant SELECTOR_INVALID_INPUT_DATA = 0x8479216a;
 
     /// @inheritdoc IInferenceLedger
     address public registry;
@@ -40,26 +59,54 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         bytes32 traceRoot,
         bytes calldata inputData
     ) external returns (bytes32 id) {
-        if (inputHash == bytes32(0) || outputHash == bytes32(0) || traceRoot == bytes32(0)) {
-            revert InferenceLedgerZeroHash();
-        }
-        uint48 deadline = _admit(modelId);
-        id = Commitments.commitmentId(msg.sender, modelId, inputHash, outputHash, traceRoot);
-        _create(id, deadline, RecordKind.Single);
-        // Same log as `emit InferenceCommitted(id, modelId, msg.sender, inputHash, outputHash, traceRoot,
-        // inputData)`, encoded by hand: the ABI encoder's copy loop costs ~300 gas on the hottest path.
-        bytes32 topic = InferenceCommitted.selector;
         assembly ("memory-safe") {
-            let p := mload(0x40)
+            if or(or(iszero(inputHash), iszero(outputHash)), iszero(traceRoot)) {
+                mstore(0, SELECTOR_ZERO_HASH) // InferenceLedgerZeroHash()
+                revert(0x1c, 0x04)
+            }
+        }
+        (uint48 deadline, uint256 inputDim, ) = _admit(modelId);
+        uint256 length = inputData.length;
+        uint256 flags;
+        bytes32 topic = InferenceCommitted.selector;
+        uint256 p;
+        assembly ("memory-safe") {
+            p := mload(0x40)
+            // id = keccak256(abi.encode(caller, modelId, inputHash, outputHash, traceRoot, bytes32(0)))
             mstore(p, caller())
+            mstore(add(p, 0x20), modelId)
+            mstore(add(p, 0x40), inputHash)
+            mstore(add(p, 0x60), outputHash)
+            mstore(add(p, 0x80), traceRoot)
+            mstore(add(p, 0xa0), 0)
+            id := keccak256(p, 0xc0)
+            // The same memory then holds the log of `InferenceCommitted(id, modelId, msg.sender, inputHash,
+            // outputHash, traceRoot, inputData)`, encoded by hand (the ABI encoder's copy loop costs ~300
+            // gas on the hottest path): five head words, then the bytes.
             mstore(add(p, 0x20), inputHash)
             mstore(add(p, 0x40), outputHash)
             mstore(add(p, 0x60), traceRoot)
             mstore(add(p, 0x80), 0xa0) // offset of `inputData`: after the five head words
-            mstore(add(p, 0xa0), inputData.length)
-            calldatacopy(add(p, 0xc0), inputData.offset, inputData.length)
-            mstore(add(add(p, 0xc0), inputData.length), 0) // zero the padding of the last word
-            log3(p, add(0xc0, and(add(inputData.length, 31), not(31))), topic, id, modelId)
+            mstore(add(p, 0xa0), length)
+            calldatacopy(add(p, 0xc0), inputData.offset, length)
+            mstore(add(add(p, 0xc0), length), 0) // zero the padding of the last word
+            // The input is public when the event carries exactly the model's input.
+            if eq(length, inputDim) {
+                flags := mul(eq(keccak256(add(p, 0xc0), length), inputHash), 4) // RecordFlags.INPUT_PUBLIC
+            }
+            // INVARIANT: no game ever has to re-send an input longer than the model's input or a short URI.
+            if and(iszero(flags), gt(length, 256)) {
+                mstore(0, SELECTOR_INVALID_INPUT_DATA) // InferenceLedgerInvalidInputData(length, inputDim, MAX_URI_BYTES)
+                mstore(0x20, length)
+                mstore(0x40, inputDim)
+                mstore(0x60, 256) // MAX_URI_BYTES
+                revert(0x1c, 0x64)
+            }
+        }
+        // `_create` allocates no memory: the log's data past the free memory pointer stays intact.
+        _create(id, deadline, RecordKind.Single, uint8(flags));
+        assembly ("memory-safe") {
+            log3(p, add(0xc0, and(add(length, 31), not(31))), topic, id, modelId)
         }
     }
 
@@ -72,22 +119,27 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     ) external returns (bytes32 batchId) {
         if (root == bytes32(0)) revert InferenceLedgerZeroHash();
         if (count == 0) revert InferenceLedgerEmptyBatch();
-        uint48 deadline = _admit(modelId);
-        batchId = keccak256(abi.encode(msg.sender, modelId, root, count));
-        _create(batchId, deadline, RecordKind.Batch);
+        if (bytes(dataURI).length > MAX_URI_BYTES) {
+            revert InferenceLedgerDataURITooLong(bytes(dataURI).length, MAX_URI_BYTES);
+        }
+        (uint48 deadline, , uint16 maxLeaves) = _admit(modelId);
+        if (count > maxLeaves) revert InferenceLedgerBatchTooLarge(count, maxLeaves);
+        batchId = keccak256(abi.encode(msg.sender, modelId, root, count, bytes32(0)));
+        _create(batchId, deadline, RecordKind.Batch, 0);
         emit BatchCommitted(batchId, modelId, msg.sender, root, count, dataURI);
     }
 
     // ------------------------------------------------------------------ disputes
 
     /// @inheritdoc IInferenceLedger
-    function markDisputeOpened(bytes32 id) external onlyRole(DISPUTE_ROLE) returns (address provider) {
+    function markDisputeOpened(bytes32 id) external onlyRole(DISPUTE_ROLE) returns (address provider, uint8 flags) {
         Record storage stored = _record(id, RecordKind.Single);
-        _checkDisputable(id, stored, stored.overturned);
+        flags = stored.flags;
+        _checkDisputable(id, stored, flags.has(RecordFlags.OVERTURNED));
         uint24 open = stored.openDisputes + 1;
         stored.openDisputes = open;
         emit DisputeMarked(id, bytes32(0), open);
-        return stored.provider;
+        return (stored.provider, flags);
     }
 
     /// @inheritdoc IInferenceLedger
@@ -95,11 +147,13 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         BatchHeader calldata header,
         bytes32[] calldata proof,
         Inference calldata leaf
-    ) external onlyRole(DISPUTE_ROLE) returns (bytes32 batchId, bytes32 leafHash) {
+    ) external onlyRole(DISPUTE_ROLE) returns (bytes32 batchId, bytes32 leafHash, uint8 flags) {
         batchId = Commitments.batchId(header);
         Record storage batch = _record(batchId, RecordKind.Batch);
         leafHash = _includedLeaf(batchId, header.root, proof, leaf);
         LeafRecord storage stored = _leaves[Commitments.leafId(batchId, leafHash)];
+        flags = batch.flags;
+        if (flags.has(RecordFlags.OVERTURNED)) revert InferenceLedgerAlreadyOverturned(batchId);
         _checkDisputable(batchId, batch, stored.overturned);
         uint24 open = stored.openDisputes + 1;
         stored.openDisputes = open;
@@ -111,17 +165,19 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     function markDisputeClosed(
         bytes32 id,
         bool fraudProven
-    ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned) {
+    ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned, uint24 stillOpen) {
         Record storage stored = _record(id, RecordKind.Single);
         uint24 open = stored.openDisputes;
         if (open == 0) revert InferenceLedgerNoOpenDispute(id);
-        stored.openDisputes = open - 1;
-        emit DisputeCleared(id, bytes32(0), open - 1);
+        stillOpen = open - 1;
+        stored.openDisputes = stillOpen;
+        emit DisputeCleared(id, bytes32(0), stillOpen);
         // INVARIANT: a commitment is overturned at most once, so its provider is slashed at most once.
-        if (fraudProven && !stored.overturned) {
-            stored.overturned = true;
+        uint8 flags = stored.flags;
+        if (fraudProven && !flags.has(RecordFlags.OVERTURNED)) {
+            stored.flags = flags | RecordFlags.OVERTURNED;
             emit Overturned(id, bytes32(0));
-            return true;
+            newlyOverturned = true;
         }
     }
 
@@ -130,20 +186,60 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         bytes32 batchId,
         bytes32 leafHash,
         bool fraudProven
-    ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned) {
+    ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned, uint24 stillOpen) {
         Record storage batch = _record(batchId, RecordKind.Batch);
         LeafRecord storage stored = _leaves[Commitments.leafId(batchId, leafHash)];
         uint24 open = stored.openDisputes;
         if (open == 0) revert InferenceLedgerNoOpenDispute(batchId);
-        stored.openDisputes = open - 1;
+        stillOpen = open - 1;
+        stored.openDisputes = stillOpen;
         batch.openDisputes -= 1;
-        emit DisputeCleared(batchId, leafHash, open - 1);
+        emit DisputeCleared(batchId, leafHash, stillOpen);
         // INVARIANT: a leaf is overturned at most once, so its provider is slashed at most once for it.
         if (fraudProven && !stored.overturned) {
             stored.overturned = true;
-            batch.overturned = true;
+            batch.flags |= RecordFlags.LEAF_OVERTURNED;
             emit Overturned(batchId, leafHash);
-            return true;
+            newlyOverturned = true;
+        }
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function markDisclosureOpened(BatchHeader calldata header) external onlyRole(DISPUTE_ROLE) returns (bytes32 batchId) {
+        batchId = Commitments.batchId(header);
+        Record storage batch = _record(batchId, RecordKind.Batch);
+        uint8 flags = batch.flags;
+        if (flags.has(RecordFlags.DISCLOSED)) revert InferenceLedgerAlreadyDisclosed(batchId);
+        if (flags.has(RecordFlags.DISCLOSURE_OPEN)) revert InferenceLedgerDisclosureOpen(batchId);
+        _checkDisputable(batchId, batch, flags.has(RecordFlags.OVERTURNED));
+        batch.flags = flags | RecordFlags.DISCLOSURE_OPEN;
+        batch.openDisputes += 1;
+        emit DisclosureMarked(batchId);
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function markDisclosureClosed(
+        BatchHeader calldata header,
+        bool disclosed
+    ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned) {
+        bytes32 batchId = Commitments.batchId(header);
+        Record storage batch = _record(batchId, RecordKind.Batch);
+        uint8 flags = batch.flags;
+        if (!flags.has(RecordFlags.DISCLOSURE_OPEN)) revert InferenceLedgerNoOpenDisclosure(batchId);
+        flags &= ~RecordFlags.DISCLOSURE_OPEN;
+        batch.openDisputes -= 1;
+        if (disclosed) {
+            // INVARIANT: once its data is on-chain, every leaf stays disputable for a full window.
+            uint48 reopened = uint48(block.timestamp) + _terms[header.modelId].challengeWindow;
+            if (reopened > batch.challengeDeadline) batch.challengeDeadline = reopened;
+            batch.flags = flags | RecordFlags.DISCLOSED;
+            emit BatchDisclosed(batchId, batch.challengeDeadline);
+        } else if (!flags.has(RecordFlags.OVERTURNED)) {
+            batch.flags = flags | RecordFlags.OVERTURNED;
+            emit Overturned(batchId, bytes32(0));
+            newlyOverturned = true;
+        } else {
+            batch.flags = flags;
         }
     }
 
@@ -190,7 +286,15 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     function status(bytes32 id) public view returns (CommitmentStatus) {
         Record storage stored = _records[id];
         if (stored.kind == RecordKind.None) return CommitmentStatus.None;
-        return _status(stored.challengeDeadline, stored.openDisputes, stored.overturned);
+        uint8 flags = stored.flags;
+        bool overturned = flags.has(RecordFlags.OVERTURNED) || flags.has(RecordFlags.LEAF_OVERTURNED);
+        return _status(stored.challengeDeadline, stored.openDisputes != 0, overturned);
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function finalityOf(bytes32 id) external view returns (CommitmentStatus status_, Finality finality) {
+        status_ = status(id);
+        if (status_ == CommitmentStatus.Final) finality = _records[id].finality;
     }
 
     /// @inheritdoc IInferenceLedger
@@ -208,7 +312,14 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         Record storage batch = _record(batchId, RecordKind.Batch);
         bytes32 leafHash = _includedLeaf(batchId, header.root, proof, leaf);
         LeafRecord storage stored = _leaves[Commitments.leafId(batchId, leafHash)];
-        return _status(batch.challengeDeadline, stored.openDisputes, stored.overturned);
+        uint8 flags = batch.flags;
+        // A leaf is overturned with its whole batch, and disputed while the batch's disclosure is open.
+        return
+            _status(
+                batch.challengeDeadline,
+                stored.openDisputes != 0 || flags.has(RecordFlags.DISCLOSURE_OPEN),
+                stored.overturned || flags.has(RecordFlags.OVERTURNED)
+            );
     }
 
     /// @inheritdoc IInferenceLedger
@@ -226,6 +337,16 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     }
 
     /// @inheritdoc IInferenceLedger
+    function commitmentIdOf(CommitmentKey calldata key) external pure returns (bytes32) {
+        return Commitments.commitmentId(key);
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function batchIdOf(BatchHeader calldata header) external pure returns (bytes32) {
+        return Commitments.batchId(header);
+    }
+
+    /// @inheritdoc IInferenceLedger
     function commitTermsOf(bytes32 modelId) external view returns (CommitTerms memory) {
         return _terms[modelId];
     }
@@ -237,37 +358,44 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Checks that the model accepts commitments and the caller holds its minimum stake;
-    /// returns the new commitment's challenge deadline. Two cold slot reads.
-    function _admit(bytes32 modelId) private view returns (uint48 deadline) {
+    /// @dev Checks that the model accepts optimistic commitments and the caller holds its minimum stake;
+    /// returns the new commitment's challenge deadline, the model's input length and batch limit. Two
+    /// cold slot reads.
+    function _admit(bytes32 modelId) private view returns (uint48 deadline, uint256 inputDim, uint16 maxLeaves) {
         CommitTerms storage terms = _terms[modelId];
-        (uint96 minStake, uint32 window, uint48 acceptsUntil) = (
-            terms.minStake,
-            terms.challengeWindow,
-            terms.acceptsUntil
-        );
-        if (block.timestamp >= acceptsUntil) _refuse(modelId, terms);
+        // One SLOAD, decoded by hand (layout in types/Model.sol: minStake 0-95, challengeWindow 96-127,
+        // acceptsUntil 128-175, status 176-183, inputDim 184-215, maxBatchLeaves 216-231, optimistic 232-239).
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(terms.slot)
+        }
+        // The registry caches acceptsUntil = 0 for a model no game can settle: refused here, named in _refuse.
+        if (block.timestamp >= uint48(word >> 128)) _refuse(modelId, terms);
+        uint96 minStake = uint96(word);
         uint96 active = _providerStake[msg.sender];
         if (active < minStake) revert InferenceLedgerInsufficientStake(msg.sender, active, minStake);
         // No overflow before the year 8.9 million: timestamp < 2^48 - 2^32 and window < 2^32.
         unchecked {
-            return uint48(block.timestamp + window);
+            deadline = uint48(block.timestamp + uint32(word >> 96));
         }
+        return (deadline, uint32(word >> 184), uint16(word >> 216));
     }
 
     function _refuse(bytes32 modelId, CommitTerms storage terms) private view {
         if (terms.status == ModelStatus.None) revert InferenceLedgerUnknownModel(modelId);
+        if (!terms.optimistic) revert InferenceLedgerNotOptimistic(modelId);
         if (terms.status == ModelStatus.Revoked) revert InferenceLedgerModelRevoked(modelId);
         revert InferenceLedgerModelDeprecated(modelId, terms.acceptsUntil);
     }
 
     /// @dev Writes a fresh `Record {provider: msg.sender, challengeDeadline: deadline, openDisputes: 0,
-    /// kind, overturned: false}` with one SLOAD and one SSTORE (the packing is in types/Commitment.sol).
-    function _create(bytes32 id, uint48 deadline, RecordKind kind) private {
+    /// kind, flags, finality: ChallengeWindow}` with one SLOAD and one SSTORE (layout in types/Commitment.sol).
+    function _create(bytes32 id, uint48 deadline, RecordKind kind, uint8 flags) private {
         Record storage stored = _records[id];
         if (stored.kind != RecordKind.None) revert InferenceLedgerDuplicate(id);
+        uint256 finality = uint256(Finality.ChallengeWindow);
         assembly ("memory-safe") {
-            sstore(stored.slot, or(caller(), or(shl(160, deadline), shl(232, kind))))
+            sstore(stored.slot, or(or(caller(), shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality)))))
         }
     }
 
@@ -294,9 +422,9 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         }
     }
 
-    function _status(uint48 deadline, uint24 openDisputes, bool overturned) private view returns (CommitmentStatus) {
+    function _status(uint48 deadline, bool disputed, bool overturned) private view returns (CommitmentStatus) {
         if (overturned) return CommitmentStatus.Overturned;
-        if (openDisputes != 0) return CommitmentStatus.Disputed;
+        if (disputed) return CommitmentStatus.Disputed;
         if (block.timestamp <= deadline) return CommitmentStatus.Pending;
         return CommitmentStatus.Final;
     }

@@ -6,9 +6,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {IInferenceLedger} from "./interfaces/IInferenceLedger.sol";
-import {IStakeManager} from "./interfaces/IStakeManager.sol";
-import {PolicyBounds} from "./libraries/PolicyBounds.sol";
+import {IInferenceLedger} from "../interfaces/IInferenceLedger.sol";
+import {IStakeManager} from "../interfaces/IStakeManager.sol";
+import {PolicyBounds} from "../libraries/PolicyBounds.sol";
 
 /// @title StakeManager
 /// @notice The protocol's vault: provider stakes, dispute bonds and credits in one ERC-20.
@@ -21,8 +21,6 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
     /// @notice Dispute contracts: lock, slash, and hold bonds.
     bytes32 public constant DISPUTE_ROLE = keccak256("verity.role.dispute");
-
-    uint256 private constant _BPS = 10_000;
 
     /// @inheritdoc IStakeManager
     IERC20 public immutable token;
@@ -55,8 +53,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @param ledger_ The inference ledger; it must bind this contract with `bindSources`.
     /// @param admin Receives DEFAULT_ADMIN_ROLE (use a timelock in production).
     /// @param treasury_ Credited with the non-challenger part of slashes.
-    /// @param challengerShareBps_ The challenger's share of slashes, in basis points.
-    /// @param unbondingDelay_ Must exceed the longest challenge window plus the longest dispute.
+    /// @param challengerShareBps_ The challenger's share of slashes, in basis points (20% to 50%).
+    /// @param unbondingDelay_ Must exceed the latest a commitment can be disputed plus the longest dispute.
     constructor(
         IERC20 token_,
         IInferenceLedger ledger_,
@@ -142,11 +140,6 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     // ------------------------------------------------------------------ disputes
 
     /// @inheritdoc IStakeManager
-    function lockStake(address provider) external onlyRole(DISPUTE_ROLE) {
-        _lock(provider);
-    }
-
-    /// @inheritdoc IStakeManager
     function openDisputeStake(
         address provider,
         address challenger,
@@ -170,11 +163,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     function slash(
         address provider,
         uint256 amount,
-        address challenger,
         uint16 challengerShareBps_
-    ) external onlyRole(DISPUTE_ROLE) returns (uint256 slashed) {
-        if (challenger == address(0)) revert StakeManagerZeroAddress();
-        if (challengerShareBps_ > _BPS) revert StakeManagerInvalidShare(challengerShareBps_);
+    ) external onlyRole(DISPUTE_ROLE) returns (uint256 slashed, uint256 held) {
+        _checkShare(challengerShareBps_);
         Stake storage stake = _stakes[provider];
         uint256 active = stake.active;
         uint256 unbonding = stake.unbonding;
@@ -182,23 +173,18 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         uint256 rest = amount - fromActive;
         uint256 fromUnbonding = rest < unbonding ? rest : unbonding;
         slashed = fromActive + fromUnbonding;
-        if (slashed == 0) return 0;
+        if (slashed == 0) return (0, 0);
 
         stake.active = uint96(active - fromActive);
         stake.unbonding = uint96(unbonding - fromUnbonding);
         _totals.active -= uint128(fromActive);
         _totals.unbonding -= uint128(fromUnbonding);
 
-        uint256 toChallenger = (slashed * challengerShareBps_) / _BPS;
-        _credit(challenger, toChallenger);
-        _credit(treasury, slashed - toChallenger);
-        emit StakeSlashed(provider, challenger, slashed, toChallenger);
+        held = (slashed * challengerShareBps_) / PolicyBounds.BPS;
+        _totals.bonds += uint128(held);
+        _credit(treasury, slashed - held);
+        emit StakeSlashed(provider, slashed, held);
         if (fromActive != 0) ledger.syncProviderStake(provider, uint96(active - fromActive));
-    }
-
-    /// @inheritdoc IStakeManager
-    function postBond(address payer, uint256 amount) external onlyRole(DISPUTE_ROLE) nonReentrant {
-        _postBond(payer, amount);
     }
 
     /// @inheritdoc IStakeManager
@@ -291,8 +277,20 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     function _setChallengerShareBps(uint16 bps) private {
-        if (bps > _BPS) revert StakeManagerInvalidShare(bps);
+        _checkShare(bps);
         challengerShareBps = bps;
         emit ChallengerShareUpdated(bps);
+    }
+
+    /// @dev INVARIANT: proven fraud costs at least `(1 - MAX_CHALLENGER_SHARE_BPS) * slash`, and an honest
+    /// challenger's reward covers its bond (policies are checked against MIN_CHALLENGER_SHARE_BPS).
+    function _checkShare(uint16 bps) private pure {
+        if (bps < PolicyBounds.MIN_CHALLENGER_SHARE_BPS || bps > PolicyBounds.MAX_CHALLENGER_SHARE_BPS) {
+            revert StakeManagerInvalidShare(
+                bps,
+                PolicyBounds.MIN_CHALLENGER_SHARE_BPS,
+                PolicyBounds.MAX_CHALLENGER_SHARE_BPS
+            );
+        }
     }
 }

@@ -2,37 +2,47 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
-import {IInferenceLedger} from "./interfaces/IInferenceLedger.sol";
-import {PolicyBounds} from "./libraries/PolicyBounds.sol";
-import {CommitTerms, DisputeTerms, ModelPolicy, ModelStatus} from "./types/Model.sol";
+import {IInferenceLedger} from "../interfaces/IInferenceLedger.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {DenseInt8} from "../libraries/DenseInt8.sol";
+import {GasBounds} from "../libraries/GasBounds.sol";
+import {PolicyBounds} from "../libraries/PolicyBounds.sol";
+import {LayerSpec} from "../types/LayerSpec.sol";
+import {CommitTerms, DisputeTerms, ModelPolicy, ModelSpec, ModelStatus} from "../types/Model.sol";
 
 /// @title ModelRegistry
-/// @notice Content-addressed model versions with a lifecycle and a policy each.
+/// @notice Publisher-bound model versions with a lifecycle, a policy and (for `dense-int8-v1`) their
+/// validated layer graph.
 /// @dev Every lifecycle change is mirrored into the ledger's admission cache in the same transaction.
 contract ModelRegistry is IModelRegistry, AccessControl {
-    /// @notice May revoke any model (for example a malicious publisher's).
+    /// @notice May revoke any model (for example a malicious publisher's) and set the reference gas price.
     bytes32 public constant GOVERNOR_ROLE = keccak256("verity.role.governor");
 
     /// @notice The ledger whose admission cache this registry writes.
     IInferenceLedger public immutable ledger;
 
-    /// @dev Storage layout of a model version, arranged for its hot reader: `disputeTermsOf` (a dispute
-    /// opening) reads slot 1 and `engineId` only. The ledger reads nothing here (it has its own cache).
+    /// @inheritdoc IModelRegistry
+    uint256 public referenceGasPrice;
+
+    /// @dev Storage layout of a model version, arranged for its hot readers: a dispute opening reads
+    /// slot 1 (`disputeTermsOf`); a neuron proof reads one layer and `weightsRoot`.
     struct StoredModel {
         // slot 0: 160 + 48 + 48
         address publisher;
         uint48 registeredAt;
         uint48 acceptsUntil;
-        // slot 1: 8 + 32 + 96 + 96 = 232
+        // slot 1: 8 + 32 + 96 + 96 + 16 = 248 (the DisputeTerms and the status)
         ModelStatus status;
         uint32 responseWindow;
         uint96 challengerBond;
         uint96 slashAmount;
-        // slot 2: 32 + 96 + 32 = 160
+        uint16 numLayers;
+        // slot 2: 32 + 96 + 32 + 32 + 16 = 208
         uint32 challengeWindow;
         uint96 minStake;
         uint32 version;
+        uint32 inputDim;
+        uint16 maxBatchLeaves;
         bytes32 weightsRoot;
         bytes32 graphHash;
         bytes32 engineId;
@@ -42,40 +52,34 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     mapping(bytes32 modelId => StoredModel) private _models;
+    mapping(bytes32 modelId => LayerSpec[]) private _layers;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE (use a timelock in production).
     /// @param ledger_ The inference ledger; it must bind this registry with `bindSources`.
-    constructor(address admin, IInferenceLedger ledger_) {
+    /// @param referenceGasPrice_ Token base units one unit of gas is worth (bonds are checked against it).
+    constructor(address admin, IInferenceLedger ledger_, uint256 referenceGasPrice_) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNOR_ROLE, admin);
         ledger = ledger_;
+        _setReferenceGasPrice(referenceGasPrice_);
     }
 
     /// @inheritdoc IModelRegistry
-    function registerModel(
-        bytes32 weightsRoot,
-        bytes32 graphHash,
-        bytes32 engineId,
-        string calldata metadataURI,
-        ModelPolicy calldata policy
-    ) external returns (bytes32 modelId) {
-        return _register(bytes32(0), 1, weightsRoot, graphHash, engineId, metadataURI, policy);
+    function registerModel(ModelSpec calldata spec, ModelPolicy calldata policy) external returns (bytes32 modelId) {
+        return _register(bytes32(0), 1, spec, policy);
     }
 
     /// @inheritdoc IModelRegistry
     function registerVersion(
         bytes32 predecessor,
-        bytes32 weightsRoot,
-        bytes32 graphHash,
-        bytes32 engineId,
-        string calldata metadataURI,
+        ModelSpec calldata spec,
         ModelPolicy calldata policy
     ) external returns (bytes32 modelId) {
         StoredModel storage previous = _existing(predecessor);
         if (previous.publisher != msg.sender) revert ModelRegistryNotPublisher(predecessor, msg.sender);
         // INVARIANT: a version chain is a list, never a tree: `latestVersion` is unambiguous.
         if (previous.successor != bytes32(0)) revert ModelRegistryAlreadySucceeded(predecessor, previous.successor);
-        modelId = _register(predecessor, previous.version + 1, weightsRoot, graphHash, engineId, metadataURI, policy);
+        modelId = _register(predecessor, previous.version + 1, spec, policy);
         previous.successor = modelId;
     }
 
@@ -109,6 +113,13 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @inheritdoc IModelRegistry
+    function setReferenceGasPrice(uint256 price) external onlyRole(GOVERNOR_ROLE) {
+        _setReferenceGasPrice(price);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IModelRegistry
     function getModel(bytes32 modelId) external view returns (Model memory) {
         StoredModel storage m = _existing(modelId);
         return
@@ -118,11 +129,14 @@ contract ModelRegistry is IModelRegistry, AccessControl {
                 acceptsUntil: m.acceptsUntil,
                 status: m.status,
                 version: m.version,
+                contentHash: computeContentHash(m.weightsRoot, m.graphHash, m.engineId),
                 weightsRoot: m.weightsRoot,
                 graphHash: m.graphHash,
                 engineId: m.engineId,
                 predecessor: m.predecessor,
                 successor: m.successor,
+                optimistic: m.numLayers != 0,
+                maxBatchLeaves: m.maxBatchLeaves,
                 policy: _policy(m),
                 metadataURI: m.metadataURI
             });
@@ -134,9 +148,32 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @inheritdoc IModelRegistry
-    function disputeTermsOf(bytes32 modelId) external view returns (DisputeTerms memory terms, bytes32 engineId) {
+    function layersOf(bytes32 modelId) external view returns (LayerSpec[] memory) {
+        _existing(modelId);
+        return _layers[modelId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function layerOf(bytes32 modelId, uint256 layer) external view returns (LayerSpec memory spec, bytes32 weightsRoot) {
+        LayerSpec[] storage layers = _layers[modelId];
+        if (layer == 0 || layer > layers.length) revert ModelRegistryUnknownLayer(modelId, layer);
+        return (layers[layer - 1], _models[modelId].weightsRoot);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function disputeTermsOf(bytes32 modelId) external view returns (DisputeTerms memory) {
         StoredModel storage m = _existing(modelId);
-        return (DisputeTerms(m.responseWindow, m.challengerBond, m.slashAmount), m.engineId);
+        return DisputeTerms(m.responseWindow, m.challengerBond, m.slashAmount, m.numLayers);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function gasBoundsOf(
+        bytes32 modelId
+    ) external view returns (uint256 worstHonestMove, uint256 providerGame, uint256 challengerGame) {
+        _existing(modelId);
+        LayerSpec[] memory layers = _layers[modelId];
+        if (layers.length == 0) return (0, 0, 0);
+        return GasBounds.ofModel(layers);
     }
 
     /// @inheritdoc IModelRegistry
@@ -159,24 +196,32 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @inheritdoc IModelRegistry
-    function computeModelId(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId) public pure returns (bytes32) {
+    function computeContentHash(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId) public pure returns (bytes32) {
         return keccak256(abi.encode(weightsRoot, graphHash, engineId));
     }
+
+    /// @inheritdoc IModelRegistry
+    function computeModelId(address publisher, bytes32 contentHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(publisher, contentHash));
+    }
+
+    // ------------------------------------------------------------------ internals
 
     function _register(
         bytes32 predecessor,
         uint32 version,
-        bytes32 weightsRoot,
-        bytes32 graphHash,
-        bytes32 engineId,
-        string calldata metadataURI,
+        ModelSpec calldata spec,
         ModelPolicy calldata policy
     ) private returns (bytes32 modelId) {
-        if (weightsRoot == bytes32(0) || graphHash == bytes32(0) || engineId == bytes32(0)) {
-            revert ModelRegistryZeroHash();
-        }
+        if (spec.weightsRoot == bytes32(0) || spec.engineId == bytes32(0)) revert ModelRegistryZeroHash();
+        bool dense = spec.engineId == DenseInt8.ENGINE_ID;
+        bytes32 graphHash = _graphHash(spec, dense);
         _checkPolicy(policy);
-        modelId = computeModelId(weightsRoot, graphHash, engineId);
+        // Bounds that make every game on the model playable and worth playing (docs/protocol.md, "Policy").
+        uint16 maxBatchLeaves = uint16(PolicyBounds.MAX_BATCH_LEAVES);
+        if (dense) maxBatchLeaves = _checkGame(spec.layers, policy.challengerBond);
+
+        modelId = computeModelId(msg.sender, computeContentHash(spec.weightsRoot, graphHash, spec.engineId));
         StoredModel storage model = _models[modelId];
         if (model.status != ModelStatus.None) revert ModelRegistryAlreadyRegistered(modelId);
 
@@ -185,40 +230,80 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         model.acceptsUntil = type(uint48).max;
         model.status = ModelStatus.Active;
         model.version = version;
-        model.weightsRoot = weightsRoot;
+        model.weightsRoot = spec.weightsRoot;
         model.graphHash = graphHash;
-        model.engineId = engineId;
+        model.engineId = spec.engineId;
         model.predecessor = predecessor;
         model.challengeWindow = policy.challengeWindow;
         model.responseWindow = policy.responseWindow;
         model.minStake = policy.minStake;
         model.slashAmount = policy.slashAmount;
         model.challengerBond = policy.challengerBond;
-        model.metadataURI = metadataURI;
+        model.maxBatchLeaves = maxBatchLeaves;
+        model.metadataURI = spec.metadataURI;
+        if (dense) {
+            model.numLayers = uint16(spec.layers.length);
+            model.inputDim = spec.layers[0].inDim;
+            LayerSpec[] storage stored = _layers[modelId];
+            for (uint256 i; i < spec.layers.length; ++i) stored.push(spec.layers[i]);
+        }
 
         emit ModelRegistered(
             modelId,
             msg.sender,
+            computeContentHash(spec.weightsRoot, graphHash, spec.engineId),
             predecessor,
             version,
-            weightsRoot,
+            spec.weightsRoot,
             graphHash,
-            engineId,
+            spec.engineId,
             policy,
-            metadataURI
+            spec.metadataURI
         );
         _sync(modelId, model);
     }
 
-    /// @dev Writes the ledger's admission cache; the ledger only accepts it from this registry.
+    /// @dev `dense-int8-v1`: validates the layers (count, bounds, chaining) and returns their hash; a given
+    /// graph hash must match it. Other engines: no layers, a non-zero opaque graph hash.
+    function _graphHash(ModelSpec calldata spec, bool dense) private pure returns (bytes32 graphHash) {
+        if (!dense) {
+            if (spec.layers.length != 0) revert ModelRegistryLayersForOpaqueEngine(spec.engineId);
+            if (spec.graphHash == bytes32(0)) revert ModelRegistryZeroHash();
+            return spec.graphHash;
+        }
+        DenseInt8.validateGraph(spec.layers);
+        graphHash = DenseInt8.graphHash(spec.layers);
+        if (spec.graphHash != bytes32(0) && spec.graphHash != graphHash) {
+            revert ModelRegistryGraphHashMismatch(spec.graphHash, graphHash);
+        }
+    }
+
+    /// @dev Checks the gas bound of every honest move and that the bond pays for either side's game at
+    /// the reference gas price; returns the model's batch limit.
+    function _checkGame(LayerSpec[] calldata layers, uint96 bond) private view returns (uint16) {
+        (uint256 worst, uint256 providerGame, uint256 challengerGame) = GasBounds.ofModel(layers);
+        if (worst > PolicyBounds.MAX_HONEST_MOVE_GAS) {
+            revert ModelRegistryGasBoundExceeded(worst, PolicyBounds.MAX_HONEST_MOVE_GAS);
+        }
+        uint256 minBond = (providerGame > challengerGame ? providerGame : challengerGame) * referenceGasPrice;
+        if (bond < minBond) revert ModelRegistryBondBelowGasCost(bond, minBond);
+        return uint16(GasBounds.maxBatchLeaves(layers[0].inDim));
+    }
+
+    /// @dev Writes the ledger's admission cache; the ledger only accepts it from this registry. A model
+    /// no game can settle is cached with `acceptsUntil = 0`: the ledger's hot path refuses it by that alone.
     function _sync(bytes32 modelId, StoredModel storage model) private {
+        bool optimistic = model.numLayers != 0;
         ledger.syncCommitTerms(
             modelId,
             CommitTerms({
                 minStake: model.minStake,
                 challengeWindow: model.challengeWindow,
-                acceptsUntil: model.acceptsUntil,
-                status: model.status
+                acceptsUntil: optimistic ? model.acceptsUntil : 0,
+                status: model.status,
+                inputDim: model.inputDim,
+                maxBatchLeaves: model.maxBatchLeaves,
+                optimistic: optimistic
             })
         );
     }
@@ -230,6 +315,12 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     function _existing(bytes32 modelId) private view returns (StoredModel storage model) {
         model = _models[modelId];
         if (model.status == ModelStatus.None) revert ModelRegistryUnknownModel(modelId);
+    }
+
+    function _setReferenceGasPrice(uint256 price) private {
+        if (price == 0) revert ModelRegistryInvalidGasPrice();
+        referenceGasPrice = price;
+        emit ReferenceGasPriceUpdated(price);
     }
 
     function _checkPolicy(ModelPolicy calldata policy) private pure {
@@ -259,5 +350,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
             revert ModelRegistryInvalidSlashAmount(policy.slashAmount, policy.minStake);
         }
         if (policy.challengerBond == 0) revert ModelRegistryInvalidChallengerBond(0);
+        // INVARIANT: at any share governance may set, an honest challenger's reward covers its bond.
+        uint256 minReward = (uint256(policy.slashAmount) * PolicyBounds.MIN_CHALLENGER_SHARE_BPS) / PolicyBounds.BPS;
+        if (policy.challengerBond > minReward) revert ModelRegistryBondAboveReward(policy.challengerBond, minReward);
     }
 }
