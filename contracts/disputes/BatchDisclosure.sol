@@ -32,7 +32,9 @@ contract BatchDisclosure is IBatchDisclosure, ReentrancyGuardTransient {
     mapping(bytes32 batchId => Disclosure) private _disclosures;
 
     constructor(IModelRegistry registry_, IInferenceLedger ledger_, IStakeManager stakeManager_) {
-        if (address(registry_) == address(0) || address(ledger_) == address(0) || address(stakeManager_) == address(0)) {
+        if (
+            address(registry_) == address(0) || address(ledger_) == address(0) || address(stakeManager_) == address(0)
+        ) {
             revert BatchDisclosureZeroAddress();
         }
         registry = registry_;
@@ -73,7 +75,8 @@ contract BatchDisclosure is IBatchDisclosure, ReentrancyGuardTransient {
         for (uint256 i; i < leaves.length; ++i) {
             DisclosedLeaf calldata item = leaves[i];
             // INVARIANT: every disclosed input is exactly the model's input, so it can be re-executed as is.
-            if (item.input.length != inDim) revert BatchDisclosureInputLengthMismatch(index + i, inDim, item.input.length);
+            if (item.input.length != inDim)
+                revert BatchDisclosureInputLengthMismatch(index + i, inDim, item.input.length);
             bytes32 inputHash = keccak256(item.input);
             if (inputHash != item.leaf.inputHash) {
                 revert BatchDisclosureInputHashMismatch(index + i, item.leaf.inputHash, inputHash);

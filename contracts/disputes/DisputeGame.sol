@@ -362,8 +362,9 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
         } else if (pool.overturned) {
             // A game that was open when another overturned the target: it shares the reward if it wins.
             pool.pending -= 1;
-            if (won) pool.winners += 1;
-            // INVARIANT: an honest challenger never loses a bond to a provider whose commitment was overturned.
+            if (won)
+                pool.winners += 1;
+                // INVARIANT: an honest challenger never loses a bond to a provider whose commitment was overturned.
             else if (outcome == Outcome.ProviderWon) outcome = Outcome.Refunded;
         }
         game.outcome = outcome;
@@ -404,7 +405,8 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
     }
 
     function _targetKey(DisputeParams calldata params) private pure returns (bytes32) {
-        return params.isLeaf ? Commitments.leafId(params.target, Commitments.leafHash(params.inference)) : params.target;
+        return
+            params.isLeaf ? Commitments.leafId(params.target, Commitments.leafHash(params.inference)) : params.target;
     }
 
     function _providerMoves(Phase phase) private pure returns (bool) {

@@ -158,14 +158,19 @@ interface IModelRegistry {
     /// @notice Status of a model version (None if unknown).
     function statusOf(bytes32 modelId) external view returns (ModelStatus);
 
-    /// @notice Whether a commitment of `modelId` would be accepted now (ignoring the provider's stake).
+    /// @notice Whether an optimistic commitment of `modelId` would be accepted now (ignoring the provider's
+    /// stake): the model is optimistic and inside its acceptance time.
     function acceptsCommitments(bytes32 modelId) external view returns (bool);
 
     /// @notice The newest version in `modelId`'s chain (itself if it has no successor).
     function latestVersion(bytes32 modelId) external view returns (bytes32);
 
     /// @notice `keccak256(abi.encode(weightsRoot, graphHash, engineId))`.
-    function computeContentHash(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId) external pure returns (bytes32);
+    function computeContentHash(
+        bytes32 weightsRoot,
+        bytes32 graphHash,
+        bytes32 engineId
+    ) external pure returns (bytes32);
 
     /// @notice `keccak256(abi.encode(publisher, contentHash))`.
     function computeModelId(address publisher, bytes32 contentHash) external pure returns (bytes32);

@@ -96,11 +96,12 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
             }
             // INVARIANT: no game ever has to re-send an input longer than the model's input or a short URI.
             if and(iszero(flags), gt(length, 256)) {
-                mstore(0, SELECTOR_INVALID_INPUT_DATA) // InferenceLedgerInvalidInputData(length, inputDim, MAX_URI_BYTES)
-                mstore(0x20, length)
-                mstore(0x40, inputDim)
-                mstore(0x60, 256) // MAX_URI_BYTES
-                revert(0x1c, 0x64)
+                // InferenceLedgerInvalidInputData(length, inputDim, MAX_URI_BYTES)
+                mstore(p, SELECTOR_INVALID_INPUT_DATA)
+                mstore(add(p, 0x20), length)
+                mstore(add(p, 0x40), inputDim)
+                mstore(add(p, 0x60), 256) // MAX_URI_BYTES
+                revert(add(p, 0x1c), 0x64)
             }
         }
         // `_create` allocates no memory: the log's data past the free memory pointer stays intact.
@@ -205,7 +206,9 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     }
 
     /// @inheritdoc IInferenceLedger
-    function markDisclosureOpened(BatchHeader calldata header) external onlyRole(DISPUTE_ROLE) returns (bytes32 batchId) {
+    function markDisclosureOpened(
+        BatchHeader calldata header
+    ) external onlyRole(DISPUTE_ROLE) returns (bytes32 batchId) {
         batchId = Commitments.batchId(header);
         Record storage batch = _record(batchId, RecordKind.Batch);
         uint8 flags = batch.flags;
@@ -395,7 +398,10 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         if (stored.kind != RecordKind.None) revert InferenceLedgerDuplicate(id);
         uint256 finality = uint256(Finality.ChallengeWindow);
         assembly ("memory-safe") {
-            sstore(stored.slot, or(or(caller(), shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality)))))
+            sstore(
+                stored.slot,
+                or(or(caller(), shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality))))
+            )
         }
     }
 

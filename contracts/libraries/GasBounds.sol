@@ -55,7 +55,11 @@ library GasBounds {
     /// @notice `revealInput(params, input)` with an input of `inDim` bytes.
     function revealInput(uint256 inDim) internal pure returns (uint256) {
         uint256 padded = _pad(inDim);
-        return txGas(PARAMS_BYTES + 64 + padded, EXEC_MOVE + EXEC_REGISTRY_CALL + EXEC_PER_BYTE * padded + _memory(padded));
+        return
+            txGas(
+                PARAMS_BYTES + 64 + padded,
+                EXEC_MOVE + EXEC_REGISTRY_CALL + EXEC_PER_BYTE * padded + _memory(padded)
+            );
     }
 
     /// @notice `revealTrace(params, s)` of a model with `numLayers` layers.
@@ -69,7 +73,8 @@ library GasBounds {
         uint256 hashes = numLayers + 1;
         uint256 padded = _pad(outDim);
         uint256 size = PARAMS_BYTES + 32 + 128 + 32 * hashes + padded;
-        uint256 exec = EXEC_REVEAL_LAYER + EXEC_PER_HASH * hashes + EXEC_PER_BYTE * padded + _memory(32 * hashes + padded);
+        uint256 exec =
+            EXEC_REVEAL_LAYER + EXEC_PER_HASH * hashes + EXEC_PER_BYTE * padded + _memory(32 * hashes + padded);
         return txGas(size, exec);
     }
 
@@ -77,12 +82,13 @@ library GasBounds {
     function proveNeuron(uint256 inDim, uint256 outDim, uint256 depth) internal pure returns (uint256) {
         uint256 vectors = 2 * _pad(inDim) + _pad(outDim);
         uint256 size = PARAMS_BYTES + 32 + 6 * 32 + 4 * 32 + vectors + 32 * depth;
-        uint256 exec = EXEC_RESOLVE +
-            EXEC_REGISTRY_CALL +
-            EXEC_PER_MAC * inDim +
-            EXEC_PER_BYTE * vectors +
-            EXEC_PER_PROOF_NODE * depth +
-            _memory(vectors + 256);
+        uint256 exec =
+            EXEC_RESOLVE +
+                EXEC_REGISTRY_CALL +
+                EXEC_PER_MAC * inDim +
+                EXEC_PER_BYTE * vectors +
+                EXEC_PER_PROOF_NODE * depth +
+                _memory(vectors + 256);
         return txGas(size, exec);
     }
 

@@ -154,7 +154,10 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @inheritdoc IModelRegistry
-    function layerOf(bytes32 modelId, uint256 layer) external view returns (LayerSpec memory spec, bytes32 weightsRoot) {
+    function layerOf(
+        bytes32 modelId,
+        uint256 layer
+    ) external view returns (LayerSpec memory spec, bytes32 weightsRoot) {
         LayerSpec[] storage layers = _layers[modelId];
         if (layer == 0 || layer > layers.length) revert ModelRegistryUnknownLayer(modelId, layer);
         return (layers[layer - 1], _models[modelId].weightsRoot);
@@ -183,7 +186,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
 
     /// @inheritdoc IModelRegistry
     function acceptsCommitments(bytes32 modelId) external view returns (bool) {
-        return block.timestamp < _models[modelId].acceptsUntil;
+        StoredModel storage m = _models[modelId];
+        return m.numLayers != 0 && block.timestamp < m.acceptsUntil;
     }
 
     /// @inheritdoc IModelRegistry
@@ -196,7 +200,11 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @inheritdoc IModelRegistry
-    function computeContentHash(bytes32 weightsRoot, bytes32 graphHash, bytes32 engineId) public pure returns (bytes32) {
+    function computeContentHash(
+        bytes32 weightsRoot,
+        bytes32 graphHash,
+        bytes32 engineId
+    ) public pure returns (bytes32) {
         return keccak256(abi.encode(weightsRoot, graphHash, engineId));
     }
 
