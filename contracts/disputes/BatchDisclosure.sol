@@ -81,7 +81,7 @@ contract BatchDisclosure is IBatchDisclosure, ReentrancyGuardTransient {
             if (inputHash != item.leaf.inputHash) {
                 revert BatchDisclosureInputHashMismatch(index + i, item.leaf.inputHash, inputHash);
             }
-            chain = keccak256(abi.encode(chain, Commitments.leafHash(item.leaf)));
+            chain = Commitments.link(chain, Commitments.leafHash(item.leaf));
             emit LeafDisclosed(batchId, uint32(index + i), item.leaf, item.input);
         }
         d.disclosed = uint32(end);
@@ -91,12 +91,11 @@ contract BatchDisclosure is IBatchDisclosure, ReentrancyGuardTransient {
     /// @inheritdoc IBatchDisclosure
     function finishDisclosure(BatchHeader calldata header, bytes32[] calldata leafHashes) external nonReentrant {
         (bytes32 batchId, Disclosure storage d) = _providerMove(header);
-        if (d.disclosed != header.count || leafHashes.length != header.count) {
-            revert BatchDisclosureIncomplete(batchId, d.disclosed, header.count);
+        if (d.disclosed != header.count) revert BatchDisclosureIncomplete(batchId, d.disclosed, header.count);
+        if (leafHashes.length != header.count) {
+            revert BatchDisclosureLeafCountMismatch(batchId, leafHashes.length, header.count);
         }
-        bytes32 chain;
-        for (uint256 i; i < leafHashes.length; ++i) chain = keccak256(abi.encode(chain, leafHashes[i]));
-        if (chain != d.chain) revert BatchDisclosureChainMismatch(batchId);
+        if (Commitments.chain(bytes32(0), leafHashes) != d.chain) revert BatchDisclosureChainMismatch(batchId);
         (bytes32 root, bool sorted) = Commitments.rootOfSorted(leafHashes);
         if (!sorted) revert BatchDisclosureNotSorted(batchId);
         if (root != header.root) revert BatchDisclosureRootMismatch(batchId, header.root, root);

@@ -32,6 +32,8 @@ interface IBatchDisclosure {
     error BatchDisclosureInputHashMismatch(uint256 index, bytes32 expected, bytes32 actual);
     /// @notice `finishDisclosure` before every leaf was disclosed.
     error BatchDisclosureIncomplete(bytes32 batchId, uint256 disclosed, uint256 count);
+    /// @notice `finishDisclosure` got `given` leaf hashes for a batch of `count` leaves.
+    error BatchDisclosureLeafCountMismatch(bytes32 batchId, uint256 given, uint256 count);
     /// @notice The leaf hashes are not the disclosed leaves, in order.
     error BatchDisclosureChainMismatch(bytes32 batchId);
     /// @notice The disclosed leaves are not strictly ascending by hash (the tree's order, no duplicates).

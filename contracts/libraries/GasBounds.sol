@@ -34,7 +34,7 @@ library GasBounds {
     uint256 internal constant EXEC_DISCLOSE_CHUNK = 80_000;
     uint256 internal constant EXEC_DISCLOSE_LEAF = 3_000;
     uint256 internal constant EXEC_FINISH = 200_000;
-    uint256 internal constant EXEC_FINISH_PER_LEAF = 600;
+    uint256 internal constant EXEC_FINISH_PER_LEAF = 1_000;
 
     /// @notice Gas of a transaction with `bytes_` calldata bytes and `exec` execution gas, at most.
     function txGas(uint256 bytes_, uint256 exec) internal pure returns (uint256) {

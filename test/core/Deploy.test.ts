@@ -1,12 +1,20 @@
 import { expect } from "chai";
+import type { Interface } from "ethers";
 import { readFileSync } from "node:fs";
 import { network } from "hardhat";
 import Verity from "../../ignition/modules/Verity.js";
 import VerityLocal from "../../ignition/modules/VerityLocal.js";
-import { DEFAULT_UNBONDING_DELAY } from "../../ignition/modules/core.js";
-import type { InferenceLedger, MockERC20, ModelRegistry, StakeManager } from "../../typechain-types/index.js";
-import { deployVerity, defaultPolicy, ENGINE_ID_V1 } from "../helpers/fixtures.js";
-import { Bounds, CommitmentStatus, h, ids, ZERO_HASH } from "./coreFixtures.js";
+import { DEFAULT_REFERENCE_GAS_PRICE, DEFAULT_UNBONDING_DELAY } from "../../ignition/modules/core.js";
+import type {
+  BatchDisclosure,
+  DisputeGame,
+  InferenceLedger,
+  MockERC20,
+  ModelRegistry,
+  StakeManager,
+} from "../../typechain-types/index.js";
+import { deployVerity, defaultPolicy } from "../helpers/fixtures.js";
+import { Bounds, CommitmentStatus, denseSpec, h, ids, modelIdOfSpec, RecordFlags, ZERO_HASH } from "./coreFixtures.js";
 
 const connection = await network.create();
 const { ethers, ignition, networkHelpers } = connection;
@@ -22,17 +30,16 @@ async function deployLocal(parameters: Params = {}) {
   const d = await ignition.deploy(VerityLocal, { parameters });
   const at = async <T>(name: string, c: { getAddress(): Promise<string> }) =>
     (await ethers.getContractAt(name, await c.getAddress())) as unknown as T;
-  // Contracts the module deploys beyond the core (e.g. a dispute game): by name, address.
-  const extra: Record<string, string> = {};
-  for (const [name, c] of Object.entries(d as Record<string, { getAddress(): Promise<string> }>)) {
-    if (!["token", "ledger", "registry", "stakeManager"].includes(name)) extra[name] = await c.getAddress();
-  }
+  // Every contract the module returns, by name: a new one must be added to the role expectations below.
+  const names = Object.keys(d).sort();
   return {
     token: await at<MockERC20>("MockERC20", d.token),
     ledger: await at<InferenceLedger>("InferenceLedger", d.ledger),
     registry: await at<ModelRegistry>("ModelRegistry", d.registry),
     stakeManager: await at<StakeManager>("StakeManager", d.stakeManager),
-    extra,
+    disputeGame: await at<DisputeGame>("DisputeGame", d.disputeGame),
+    batchDisclosure: await at<BatchDisclosure>("BatchDisclosure", d.batchDisclosure),
+    names,
   };
 }
 
@@ -42,10 +49,19 @@ describe("Deploy (Ignition modules)", () => {
     return { ...(await deployLocal()), deployer, other };
   }
 
-  it("deploys the token, ledger, registry and stake manager and wires them to each other", async () => {
-    const { token, ledger, registry, stakeManager } = await networkHelpers.loadFixture(defaults);
-    const [t, l, r, s] = await Promise.all([token, ledger, registry, stakeManager].map((c) => c.getAddress()));
-    expect(new Set([t, l, r, s]).size).to.equal(4);
+  it("deploys the token, ledger, registry, stake manager, dispute game and batch disclosure and wires them to each other", async () => {
+    const { token, ledger, registry, stakeManager, disputeGame, batchDisclosure, names } =
+      await networkHelpers.loadFixture(defaults);
+    expect(names).to.deep.equal(["batchDisclosure", "disputeGame", "ledger", "registry", "stakeManager", "token"]);
+    const [t, l, r, s, g, b] = await Promise.all(
+      [token, ledger, registry, stakeManager, disputeGame, batchDisclosure].map((c) => c.getAddress()),
+    );
+    expect(new Set([t, l, r, s, g, b]).size).to.equal(6);
+    for (const c of [disputeGame, batchDisclosure]) {
+      expect(await c.registry()).to.equal(r);
+      expect(await c.ledger()).to.equal(l);
+      expect(await c.stakeManager()).to.equal(s);
+    }
     expect(await ledger.registry()).to.equal(r);
     expect(await ledger.stakeManager()).to.equal(s);
     expect(await registry.ledger()).to.equal(l);
@@ -65,51 +81,71 @@ describe("Deploy (Ignition modules)", () => {
     ).to.be.revertedWithCustomError(ledger, "InferenceLedgerInvalidBinding");
   });
 
-  it("makes the deployer the admin of all three contracts and the registry's governor, and grants DISPUTE_ROLE only to the module's dispute game", async () => {
-    const { ledger, registry, stakeManager, deployer, other, extra } = await networkHelpers.loadFixture(defaults);
+  it("makes the deployer the admin and the registry's governor, and grants DISPUTE_ROLE only to the dispute game and the batch disclosure", async () => {
+    const { ledger, registry, stakeManager, disputeGame, batchDisclosure, deployer, other } =
+      await networkHelpers.loadFixture(defaults);
     const governor = await registry.GOVERNOR_ROLE();
     const dispute = await ledger.DISPUTE_ROLE();
-    for (const c of [ledger, registry, stakeManager]) {
+    for (const c of [ledger, registry, stakeManager, disputeGame]) {
       expect(await c.hasRole(ZERO_HASH, deployer.address)).to.equal(true);
       expect(await c.hasRole(ZERO_HASH, other.address)).to.equal(false);
     }
     expect(await registry.hasRole(governor, deployer.address)).to.equal(true);
     expect(await registry.hasRole(governor, other.address)).to.equal(false);
     expect(await stakeManager.DISPUTE_ROLE()).to.equal(dispute);
-    // The core alone grants DISPUTE_ROLE to no one; a module that also deploys a dispute game grants it
-    // to that contract, and to nothing else, on both the ledger and the stake manager.
-    const expected = extra.disputeGame === undefined ? [] : [extra.disputeGame];
+    // Before: only the dispute game. Now the batch disclosure too (it overturns batches and slashes).
+    const expected = [await disputeGame.getAddress(), await batchDisclosure.getAddress()];
     for (const c of [ledger, stakeManager]) {
       expect(await c.hasRole(dispute, deployer.address)).to.equal(false);
       const grantees = (await c.queryFilter(c.filters.RoleGranted(dispute))).map((e) => e.args.account);
-      expect(grantees).to.deep.equal(expected);
+      // Ignition may send the two grants in either order.
+      expect([...grantees].sort()).to.deep.equal([...expected].sort());
       for (const g of expected) expect(await c.hasRole(dispute, g)).to.equal(true);
     }
   });
 
-  it("applies the default parameters: treasury = deployer, 5,000 bps, a 73-day unbonding delay", async () => {
-    const { stakeManager, deployer } = await networkHelpers.loadFixture(defaults);
+  it("deploys a dispute game with no pause: no GUARDIAN_ROLE, pause, unpause or paused", async () => {
+    // Before: a guardian could pause the game and freeze every open dispute until provider stakes
+    // unbonded. Now no role can stop a game.
+    const { disputeGame, deployer } = await networkHelpers.loadFixture(defaults);
+    const abi: Interface = disputeGame.interface;
+    for (const name of ["GUARDIAN_ROLE", "pause", "unpause", "paused"]) {
+      expect(abi.getFunction(name), name).to.equal(null);
+    }
+    const granted = (await disputeGame.queryFilter(disputeGame.filters.RoleGranted())).map((e) => [
+      e.args.role,
+      e.args.account,
+    ]);
+    expect(granted).to.deep.equal([[ZERO_HASH, deployer.address]]);
+  });
+
+  it("applies the default parameters: treasury = deployer, 5,000 bps, a 110-day unbonding delay, a 1e9 reference gas price", async () => {
+    const { stakeManager, registry, deployer } = await networkHelpers.loadFixture(defaults);
     expect(await stakeManager.treasury()).to.equal(deployer.address);
     expect(await stakeManager.challengerShareBps()).to.equal(5_000n);
-    expect(DEFAULT_UNBONDING_DELAY).to.equal(73 * 24 * 3600);
+    expect(DEFAULT_UNBONDING_DELAY).to.equal(110 * 24 * 3600);
     expect(DEFAULT_UNBONDING_DELAY).to.be.greaterThan(Bounds.MIN_UNBONDING_DELAY);
     expect(await stakeManager.unbondingDelay()).to.equal(BigInt(DEFAULT_UNBONDING_DELAY));
+    expect(DEFAULT_REFERENCE_GAS_PRICE).to.equal(10n ** 9n);
+    expect(await registry.referenceGasPrice()).to.equal(10n ** 9n);
   });
 
   it("applies custom parameters", async () => {
     const [, other] = await ethers.getSigners();
-    const { token, stakeManager } = await deployLocal({
+    const { token, stakeManager, registry } = await deployLocal({
       VerityLocal: {
         treasury: other.address,
-        challengerShareBps: 1_234,
+        challengerShareBps: 2_345,
         unbondingDelay: Bounds.MIN_UNBONDING_DELAY + 1,
+        referenceGasPrice: 7,
         tokenName: "Test Stake",
         tokenSymbol: "TST",
       },
     });
     expect(await stakeManager.treasury()).to.equal(other.address);
-    expect(await stakeManager.challengerShareBps()).to.equal(1_234n);
+    expect(await stakeManager.challengerShareBps()).to.equal(2_345n);
     expect(await stakeManager.unbondingDelay()).to.equal(BigInt(Bounds.MIN_UNBONDING_DELAY + 1));
+    expect(await registry.referenceGasPrice()).to.equal(7n);
     expect(await token.name()).to.equal("Test Stake");
     expect(await token.symbol()).to.equal("TST");
   });
@@ -120,21 +156,33 @@ describe("Deploy (Ignition modules)", () => {
     expect(await stakeManager.challengerShareBps()).to.equal(BigInt(params.VerityLocal.challengerShareBps));
   });
 
-  it("fails to deploy with an unbonding delay at PolicyBounds.MIN_UNBONDING_DELAY", async () => {
-    let error: unknown;
+  async function deployError(parameters: Record<string, string | number>): Promise<string> {
     try {
-      await deployLocal({ VerityLocal: { unbondingDelay: Bounds.MIN_UNBONDING_DELAY } });
+      await deployLocal({ VerityLocal: parameters });
     } catch (e) {
-      error = e;
+      expect(e).to.be.instanceOf(Error);
+      return String((e as Error).message);
     }
-    expect(error, "deployment should fail").to.be.instanceOf(Error);
-    expect(String((error as Error).message)).to.match(/StakeManagerUnbondingDelayTooShort/);
+    expect.fail("deployment should fail");
+  }
+
+  it("fails to deploy with an unbonding delay of exactly 109 days (PolicyBounds.MIN_UNBONDING_DELAY)", async () => {
+    expect(await deployError({ unbondingDelay: Bounds.MIN_UNBONDING_DELAY })).to.match(
+      /StakeManagerUnbondingDelayTooShort\(9417600, 9417600\)/,
+    );
+  });
+
+  it("fails to deploy with a challenger share outside [2,000, 5,000] bps or a zero reference gas price", async () => {
+    expect(await deployError({ challengerShareBps: 1_999 })).to.match(/StakeManagerInvalidShare\(1999, 2000, 5000\)/);
+    expect(await deployError({ challengerShareBps: 5_001 })).to.match(/StakeManagerInvalidShare\(5001, 2000, 5000\)/);
+    expect(await deployError({ referenceGasPrice: 0 })).to.match(/ModelRegistryInvalidGasPrice/);
   });
 
   it("keeps the sepolia parameters inside the bounds the constructor enforces", () => {
     const { Verity: p } = readParams("sepolia");
     expect(Number(p.unbondingDelay)).to.be.greaterThan(Bounds.MIN_UNBONDING_DELAY);
-    expect(Number(p.challengerShareBps)).to.be.within(0, 10_000);
+    expect(Number(p.challengerShareBps)).to.be.within(Bounds.MIN_CHALLENGER_SHARE_BPS, Bounds.MAX_CHALLENGER_SHARE_BPS);
+    if (p.referenceGasPrice !== undefined) expect(BigInt(p.referenceGasPrice)).to.be.greaterThan(0n);
   });
 
   it("the Verity module stakes an existing ERC-20 given by the stakingToken parameter", async () => {
@@ -165,16 +213,18 @@ describe("Deploy (Ignition modules)", () => {
     }
     const { ledger, registry, stakeManager, signers } = await networkHelpers.loadFixture(full);
     const [, publisher, provider] = signers;
-    const { modelId: modelIdOf, commitmentId } = ids(ethers);
-    const [w, g] = [h(ethers, "deploy/w"), h(ethers, "deploy/g")];
+    const { commitmentId } = ids(ethers);
+    const spec = denseSpec(ethers, "deploy");
     const policy = defaultPolicy(ethers);
-    await registry.connect(publisher).registerModel(w, g, ENGINE_ID_V1, "", policy);
-    const modelId = modelIdOf(w, g, ENGINE_ID_V1);
+    await registry.connect(publisher).registerModel(spec, policy);
+    const modelId = modelIdOfSpec(publisher.address, spec);
     await stakeManager.connect(provider).deposit(policy.minStake);
-    const [i, o, t] = [h(ethers, "i"), h(ethers, "o"), h(ethers, "t")];
-    await ledger.connect(provider).commit(modelId, i, o, t, "0x");
+    const input = ethers.hexlify(new Uint8Array(784).fill(3));
+    const [i, o, t] = [ethers.keccak256(input), h(ethers, "o"), h(ethers, "t")];
+    await ledger.connect(provider).commit(modelId, i, o, t, input);
     const id = commitmentId(provider.address, modelId, i, o, t);
     expect(await ledger.status(id)).to.equal(CommitmentStatus.Pending);
+    expect((await ledger.recordOf(id)).flags).to.equal(RecordFlags.INPUT_PUBLIC);
     await networkHelpers.time.increase(policy.challengeWindow + 1);
     expect(await ledger.isFinal(id)).to.equal(true);
   });

@@ -1,16 +1,24 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { batchIdOf as sdkBatchIdOf, commitmentIdOf as sdkCommitmentIdOf } from "../../src/sdk/index.js";
 import {
+  Bounds,
   CommitmentStatus,
   deployCore,
   expectSolvent,
+  Finality,
+  GasBounds,
   h,
   ids,
   makeBatch,
   ModelStatus,
+  opaqueSpec,
+  modelIdOfSpec,
   plain,
+  RecordFlags,
   RecordKind,
   registerModel,
+  TINY_LAYERS,
   txTime,
   UINT48_MAX,
   ZERO_HASH,
@@ -26,7 +34,16 @@ const WINDOW = 3600; // defaultPolicy's challenge window
 const IN = h(ethers, "input");
 const OUT = h(ethers, "output");
 const TRACE = h(ethers, "trace");
-const INPUT_DATA = ethers.hexlify(ethers.toUtf8Bytes("a 28x28 image, or its URI ..."));
+const INPUT_DATA = ethers.hexlify(ethers.toUtf8Bytes("ipfs://a 28x28 image"));
+const INPUT_DIM = 784; // MNIST_LAYERS, the default graph of registerModel
+const CW = Finality.ChallengeWindow;
+/** An empty record, as recordOf returns it for an unknown id. */
+const NO_RECORD = [ethers.ZeroAddress, 0n, 0n, 0n, 0n, 0n];
+/** `n` bytes of a deterministic pseudo-random input named by `label`. */
+const bytesOf = (label: string, n: number) =>
+  ethers.hexlify(
+    Uint8Array.from({ length: n }, (_, i) => ethers.getBytes(ethers.id(`${label}/${Math.floor(i / 32)}`))[i % 32]),
+  );
 
 describe("InferenceLedger", () => {
   /** The deployment the running test loaded; the vault invariant is checked on it after every test. */
@@ -65,7 +82,13 @@ describe("InferenceLedger", () => {
     const batch = makeBatch(ethers, "b1", 5);
     const tx = await core.ledger.connect(core.provider).commitBatch(core.modelId, batch.root, 5, "ipfs://b1");
     const at = await txTime(ethers, tx);
-    const header = { provider: core.provider.address, modelId: core.modelId, root: batch.root, count: 5 };
+    const header = {
+      provider: core.provider.address,
+      modelId: core.modelId,
+      root: batch.root,
+      count: 5,
+      binding: ZERO_HASH,
+    };
     const batchId = batchIdOf(core.provider.address, core.modelId, batch.root, 5);
     return { ...core, batch, header, batchId, deadline: at + WINDOW };
   }
@@ -80,7 +103,7 @@ describe("InferenceLedger", () => {
     it("stores a Single record with the provider and deadline = block timestamp + challenge window", async () => {
       const { ledger, provider, id, deadline } = await load(withCommit);
       expect(plain(await ledger.recordOf(id))).to.deep.equal(
-        plain([provider.address, deadline, 0n, RecordKind.Single, false]),
+        plain([provider.address, deadline, 0n, RecordKind.Single, 0n, CW]),
       );
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Pending);
       expect(await ledger.isFinal(id)).to.equal(false);
@@ -141,7 +164,7 @@ describe("InferenceLedger", () => {
             .connect(core.provider)
             .commit(core.modelId, hashes.inputHash, hashes.outputHash, hashes.traceRoot, "0x"),
         ).to.be.revertedWithCustomError(core.ledger, "InferenceLedgerZeroHash");
-        expect(await recordState(core, id)).to.deep.equal([plain([[ethers.ZeroAddress, 0n, 0n, 0n, false], 0n])]);
+        expect(await recordState(core, id)).to.deep.equal([plain([NO_RECORD, 0n])]);
       });
     }
 
@@ -219,18 +242,134 @@ describe("InferenceLedger", () => {
 
     it("refuses a provider whose active stake fell below the minimum by unbonding or slashing", async () => {
       const core = await load(withModel);
-      const { ledger, stakeManager, provider, provider2, disputer, challenger, modelId, policy } = core;
+      const { ledger, stakeManager, provider, provider2, disputer, modelId, policy } = core;
       await stakeManager.connect(provider).requestUnbond(1n);
       expect(await ledger.providerStakeOf(provider.address)).to.equal(policy.minStake - 1n);
       await expect(ledger.connect(provider).commit(modelId, IN, OUT, TRACE, "0x"))
         .to.be.revertedWithCustomError(ledger, "InferenceLedgerInsufficientStake")
         .withArgs(provider.address, policy.minStake - 1n, policy.minStake);
-      await stakeManager.connect(disputer).slash(provider2.address, E(901), challenger.address, 5_000);
+      await stakeManager.connect(disputer).slash(provider2.address, E(901), 5_000);
       expect(await ledger.providerStakeOf(provider2.address)).to.equal(E(99));
       await expect(ledger.connect(provider2).commitBatch(modelId, h(ethers, "root"), 3, ""))
         .to.be.revertedWithCustomError(ledger, "InferenceLedgerInsufficientStake")
         .withArgs(provider2.address, E(99), policy.minStake);
       await expectSolvent(core);
+    });
+  });
+
+  describe("commit input data", () => {
+    /** A 784-byte input and its hash. */
+    const INPUT = bytesOf("digit", INPUT_DIM);
+    const INPUT_HASH = ethers.keccak256(INPUT);
+
+    it("sets RecordFlags.INPUT_PUBLIC when inputData is the exact input (784 bytes hashing to inputHash)", async () => {
+      const { ledger, provider2, disputer, modelId } = await load(withModel);
+      const id = commitmentId(provider2.address, modelId, INPUT_HASH, OUT, TRACE);
+      const tx = await ledger.connect(provider2).commit(modelId, INPUT_HASH, OUT, TRACE, INPUT);
+      await expect(tx)
+        .to.emit(ledger, "InferenceCommitted")
+        .withArgs(id, modelId, provider2.address, INPUT_HASH, OUT, TRACE, INPUT);
+      const at = await txTime(ethers, tx);
+      expect(plain(await ledger.recordOf(id))).to.deep.equal(
+        plain([provider2.address, at + WINDOW, 0n, RecordKind.Single, RecordFlags.INPUT_PUBLIC, CW]),
+      );
+      // The hooks hand the flag to the dispute game (which then refuses an input demand).
+      expect(plain(await ledger.connect(disputer).markDisputeOpened.staticCall(id))).to.deep.equal(
+        plain([provider2.address, RecordFlags.INPUT_PUBLIC]),
+      );
+    });
+
+    it("encodes the log of a 784-byte input (not a multiple of 32) as the standard ABI encoding", async () => {
+      const { ledger, provider2, modelId } = await load(withModel);
+      const receipt = await (await ledger.connect(provider2).commit(modelId, INPUT_HASH, OUT, TRACE, INPUT)).wait();
+      const log = receipt!.logs.find((l) => l.address === receipt!.to)!;
+      expect(log.data).to.equal(
+        ethers.AbiCoder.defaultAbiCoder().encode(
+          ["address", "bytes32", "bytes32", "bytes32", "bytes"],
+          [provider2.address, INPUT_HASH, OUT, TRACE, INPUT],
+        ),
+      );
+    });
+
+    it("sets no flag for a 32-byte URI, an empty inputData or a 256-byte URI", async () => {
+      const { ledger, provider2, modelId } = await load(withModel);
+      for (const [i, data] of ["0x" + "ab".repeat(32), "0x", bytesOf("uri", Bounds.MAX_URI_BYTES)].entries()) {
+        const input = h(ethers, `uri input ${i}`);
+        await ledger.connect(provider2).commit(modelId, input, OUT, TRACE, data);
+        const record = await ledger.recordOf(commitmentId(provider2.address, modelId, input, OUT, TRACE));
+        expect(record.kind).to.equal(RecordKind.Single);
+        expect(record.flags).to.equal(0n);
+      }
+    });
+
+    it("reverts with InferenceLedgerInvalidInputData(length, 784, 256) for 784 bytes that do not hash to inputHash, 257 bytes and 785 bytes", async () => {
+      // Before: any inputData was accepted, so a provider could emit an input no dispute game could ever
+      // re-send (or a wrong one) and still commit. Now it is the input itself or a short URI.
+      const core = await load(withModel);
+      const { ledger, provider2, modelId } = core;
+      const cases: [string, string][] = [
+        [IN, INPUT], // the right length, but not the input of this inputHash
+        [h(ethers, "uri257"), bytesOf("uri", Bounds.MAX_URI_BYTES + 1)],
+        [ethers.keccak256(bytesOf("digit+", INPUT_DIM + 1)), bytesOf("digit+", INPUT_DIM + 1)],
+      ];
+      for (const [input, data] of cases) {
+        const id = commitmentId(provider2.address, modelId, input, OUT, TRACE);
+        await expect(ledger.connect(provider2).commit(modelId, input, OUT, TRACE, data))
+          .to.be.revertedWithCustomError(ledger, "InferenceLedgerInvalidInputData")
+          .withArgs(ethers.dataLength(data), INPUT_DIM, Bounds.MAX_URI_BYTES);
+        expect(await recordState(core, id)).to.deep.equal([plain([NO_RECORD, 0n])]);
+      }
+    });
+
+    it("accepts a short input of a tiny model with the wrong hash as a URI (no flag), and with the right hash as public", async () => {
+      const core = await load(withModel);
+      const { ledger, provider2 } = core;
+      const tiny = await registerModel(ethers, core, "tiny", core.policy, TINY_LAYERS);
+      expect((await ledger.commitTermsOf(tiny)).inputDim).to.equal(16n);
+      const input = bytesOf("tiny input", 16);
+      await ledger.connect(provider2).commit(tiny, IN, OUT, TRACE, input);
+      expect((await ledger.recordOf(commitmentId(provider2.address, tiny, IN, OUT, TRACE))).flags).to.equal(0n);
+      await ledger.connect(provider2).commit(tiny, ethers.keccak256(input), OUT, TRACE, input);
+      const id = commitmentId(provider2.address, tiny, ethers.keccak256(input), OUT, TRACE);
+      expect((await ledger.recordOf(id)).flags).to.equal(RecordFlags.INPUT_PUBLIC);
+      // 17 bytes that hash right are not the input: a URI, no flag.
+      const longer = bytesOf("tiny input", 17);
+      await ledger.connect(provider2).commit(tiny, ethers.keccak256(longer), OUT, TRACE, longer);
+      const other = commitmentId(provider2.address, tiny, ethers.keccak256(longer), OUT, TRACE);
+      expect((await ledger.recordOf(other)).flags).to.equal(0n);
+    });
+  });
+
+  describe("opaque models", () => {
+    async function withOpaque() {
+      const core = await withModel();
+      const spec = opaqueSpec(ethers, "opaque");
+      await core.registry.connect(core.publisher).registerModel(spec, core.policy);
+      return { ...core, opaqueId: modelIdOfSpec(core.publisher.address, spec) };
+    }
+
+    it("caches acceptsUntil 0 and optimistic false, and refuses commit and commitBatch with InferenceLedgerNotOptimistic", async () => {
+      // A model no dispute game can recompute cannot be settled optimistically: its commitments would
+      // become Final without any way to challenge them.
+      const core = await load(withOpaque);
+      const { ledger, registry, provider2, publisher, opaqueId, policy } = core;
+      expect(plain(await ledger.commitTermsOf(opaqueId))).to.deep.equal(
+        plain([policy.minStake, policy.challengeWindow, 0n, ModelStatus.Active, 0n, 1024n, false]),
+      );
+      expect((await registry.getModel(opaqueId)).optimistic).to.equal(false);
+      const id = commitmentId(provider2.address, opaqueId, IN, OUT, TRACE);
+      await expect(ledger.connect(provider2).commit(opaqueId, IN, OUT, TRACE, "0x"))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerNotOptimistic")
+        .withArgs(opaqueId);
+      await expect(ledger.connect(provider2).commitBatch(opaqueId, h(ethers, "root"), 1, ""))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerNotOptimistic")
+        .withArgs(opaqueId);
+      expect(await recordState(core, id)).to.deep.equal([plain([NO_RECORD, 0n])]);
+      // Still NotOptimistic (not Revoked) once revoked: the first reason wins.
+      await registry.connect(publisher).revokeModel(opaqueId);
+      await expect(ledger.connect(provider2).commit(opaqueId, IN, OUT, TRACE, "0x"))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerNotOptimistic")
+        .withArgs(opaqueId);
     });
   });
 
@@ -248,7 +387,7 @@ describe("InferenceLedger", () => {
         .to.emit(ledger, "BatchCommitted")
         .withArgs(expected, modelId, provider2.address, batch.root, 3, "ipfs://x");
       expect(plain(await ledger.recordOf(expected))).to.deep.equal(
-        plain([provider2.address, at + WINDOW, 0n, RecordKind.Batch, false]),
+        plain([provider2.address, at + WINDOW, 0n, RecordKind.Batch, 0n, CW]),
       );
       expect(await ledger.status(expected)).to.equal(CommitmentStatus.Pending);
     });
@@ -285,10 +424,55 @@ describe("InferenceLedger", () => {
           batchIdOf(provider.address, modelId, ZERO_HASH, 3),
           batchIdOf(provider.address, modelId, root, 0),
         ),
-      ).to.deep.equal([
-        plain([[ethers.ZeroAddress, 0n, 0n, 0n, false], 0n]),
-        plain([[ethers.ZeroAddress, 0n, 0n, 0n, false], 0n]),
+      ).to.deep.equal([plain([NO_RECORD, 0n]), plain([NO_RECORD, 0n])]);
+    });
+
+    it("accepts a 256-byte dataURI and reverts with InferenceLedgerDataURITooLong(257, 256) for 257 bytes", async () => {
+      const core = await load(withModel);
+      const { ledger, provider2, modelId } = core;
+      const root = h(ethers, "root");
+      const long = "u".repeat(Bounds.MAX_URI_BYTES + 1);
+      await expect(ledger.connect(provider2).commitBatch(modelId, root, 2, long))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerDataURITooLong")
+        .withArgs(Bounds.MAX_URI_BYTES + 1, Bounds.MAX_URI_BYTES);
+      expect(await recordState(core, batchIdOf(provider2.address, modelId, root, 2))).to.deep.equal([
+        plain([NO_RECORD, 0n]),
       ]);
+      await expect(ledger.connect(provider2).commitBatch(modelId, root, 2, long.slice(1)))
+        .to.emit(ledger, "BatchCommitted")
+        .withArgs(batchIdOf(provider2.address, modelId, root, 2), modelId, provider2.address, root, 2, long.slice(1));
+    });
+
+    it("accepts maxBatchLeaves (1,024 for a 784-input model) and reverts with InferenceLedgerBatchTooLarge one above", async () => {
+      // Before: a batch of any size, whose disclosure could not fit a response window.
+      const core = await load(withModel);
+      const { ledger, registry, provider2, modelId } = core;
+      const max = (await registry.getModel(modelId)).maxBatchLeaves;
+      expect(max).to.equal(1024n);
+      expect((await ledger.commitTermsOf(modelId)).maxBatchLeaves).to.equal(max);
+      const root = h(ethers, "big root");
+      await expect(ledger.connect(provider2).commitBatch(modelId, root, max + 1n, ""))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerBatchTooLarge")
+        .withArgs(max + 1n, max);
+      expect(await ledger.status(batchIdOf(provider2.address, modelId, root, max + 1n))).to.equal(
+        CommitmentStatus.None,
+      );
+      await ledger.connect(provider2).commitBatch(modelId, root, max, "");
+      expect(await ledger.status(batchIdOf(provider2.address, modelId, root, max))).to.equal(CommitmentStatus.Pending);
+    });
+
+    it("bounds batches of a wide-input model by its own, smaller maxBatchLeaves", async () => {
+      const core = await load(withModel);
+      const { ledger, provider2 } = core;
+      const wide = await registerModel(ethers, core, "wide", core.policy, [
+        { inDim: 16_384, outDim: 2, multiplier: 1, shift: 0, relu: false },
+      ]);
+      const max = GasBounds.maxBatchLeaves(16_384n);
+      expect(max).to.be.lessThan(1024n);
+      await expect(ledger.connect(provider2).commitBatch(wide, h(ethers, "r"), max + 1n, ""))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerBatchTooLarge")
+        .withArgs(max + 1n, max);
+      await ledger.connect(provider2).commitBatch(wide, h(ethers, "r"), max, "");
     });
 
     it("reverts with InferenceLedgerUnknownModel and InferenceLedgerInsufficientStake like commit", async () => {
@@ -327,7 +511,9 @@ describe("InferenceLedger", () => {
       const { ledger, disputer, id } = await load(withCommit);
       await ledger.connect(disputer).markDisputeOpened(id);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Disputed);
-      expect(await ledger.connect(disputer).markDisputeClosed.staticCall(id, false), "newlyOverturned").to.equal(false);
+      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, false))).to.deep.equal(
+        plain([false, 0n]),
+      );
       await expect(ledger.connect(disputer).markDisputeClosed(id, false))
         .to.emit(ledger, "DisputeCleared")
         .withArgs(id, ZERO_HASH, 0)
@@ -351,15 +537,19 @@ describe("InferenceLedger", () => {
       const { ledger, disputer, id, deadline } = core;
       await ledger.connect(disputer).markDisputeOpened(id);
       await ledger.connect(disputer).markDisputeOpened(id);
-      expect(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true)).to.equal(true);
+      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true))).to.deep.equal(
+        plain([true, 1n]),
+      );
       const tx = ledger.connect(disputer).markDisputeClosed(id, true);
       await expect(tx).to.emit(ledger, "DisputeCleared").withArgs(id, ZERO_HASH, 1);
       await expect(tx).to.emit(ledger, "Overturned").withArgs(id, ZERO_HASH);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Overturned);
-      expect((await ledger.recordOf(id)).overturned).to.equal(true);
+      expect((await ledger.recordOf(id)).flags).to.equal(RecordFlags.OVERTURNED);
 
       // A second proven fraud on the same commitment is not "new": the caller must not slash twice.
-      expect(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true)).to.equal(false);
+      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true))).to.deep.equal(
+        plain([false, 0n]),
+      );
       await expect(ledger.connect(disputer).markDisputeClosed(id, true)).not.to.emit(ledger, "Overturned");
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Overturned);
 
@@ -381,16 +571,22 @@ describe("InferenceLedger", () => {
       await ledger.connect(disputer).markDisputeClosed(id, false);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Overturned);
       const record = await ledger.recordOf(id);
-      expect([record.openDisputes, record.kind, record.overturned]).to.deep.equal([0n, RecordKind.Single, true]);
+      expect([record.openDisputes, record.kind, record.flags]).to.deep.equal([
+        0n,
+        RecordKind.Single,
+        RecordFlags.OVERTURNED,
+      ]);
     });
   });
 
   describe("markDisputeOpened", () => {
     it("counts open disputes, emits DisputeMarked and returns the commitment's provider", async () => {
       const { ledger, disputer, provider, id, deadline } = await load(withCommit);
-      expect(await ledger.connect(disputer).markDisputeOpened.staticCall(id)).to.equal(provider.address);
+      expect(plain(await ledger.connect(disputer).markDisputeOpened.staticCall(id))).to.deep.equal(
+        plain([provider.address, 0n]),
+      );
       expect(plain(await ledger.recordOf(id))).to.deep.equal(
-        plain([provider.address, deadline, 0n, RecordKind.Single, false]),
+        plain([provider.address, deadline, 0n, RecordKind.Single, 0n, CW]),
       );
       await expect(ledger.connect(disputer).markDisputeOpened(id))
         .to.emit(ledger, "DisputeMarked")
@@ -499,7 +695,7 @@ describe("InferenceLedger", () => {
       const returned = await ledger
         .connect(disputer)
         .markLeafDisputeOpened.staticCall(header, batch.proof(2), batch.leaf(2));
-      expect([...returned]).to.deep.equal([batchId, leafHash]);
+      expect(plain(returned)).to.deep.equal(plain([batchId, leafHash, 0n]));
       await expect(ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(2), batch.leaf(2)))
         .to.emit(ledger, "DisputeMarked")
         .withArgs(batchId, leafHash, 1);
@@ -524,7 +720,9 @@ describe("InferenceLedger", () => {
       expect(await ledger.leafStatus(header, batch.proof(1), batch.leaf(1))).to.equal(CommitmentStatus.Final);
       expect(await ledger.isFinal(batchId)).to.equal(false);
       const leafHash = leafHashOf(batch.leaves[0]);
-      expect(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, false)).to.equal(false);
+      expect(
+        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, false)),
+      ).to.deep.equal(plain([false, 0n]));
       await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, false))
         .to.emit(ledger, "DisputeCleared")
         .withArgs(batchId, leafHash, 0)
@@ -548,7 +746,9 @@ describe("InferenceLedger", () => {
       const leafHash = leafHashOf(batch.leaves[3]);
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(3), batch.leaf(3));
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(3), batch.leaf(3));
-      expect(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true)).to.equal(true);
+      expect(
+        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true)),
+      ).to.deep.equal(plain([true, 1n]));
       const tx = ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, true);
       await expect(tx).to.emit(ledger, "DisputeCleared").withArgs(batchId, leafHash, 1);
       await expect(tx).to.emit(ledger, "Overturned").withArgs(batchId, leafHash);
@@ -557,9 +757,12 @@ describe("InferenceLedger", () => {
       expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Overturned);
       expect(plain(await ledger.leafRecordOf(batchId, leafHash))).to.deep.equal(plain([1n, true]));
       expect(plain(await ledger.leafRecordOf(batchId, leafHashOf(batch.leaves[2])))).to.deep.equal(plain([0n, false]));
-      expect((await ledger.recordOf(batchId)).overturned).to.equal(true);
+      // LEAF_OVERTURNED: the batch reads Overturned, the whole batch is not.
+      expect((await ledger.recordOf(batchId)).flags).to.equal(RecordFlags.LEAF_OVERTURNED);
 
-      expect(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true)).to.equal(false);
+      expect(
+        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true)),
+      ).to.deep.equal(plain([false, 0n]));
       await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, true)).not.to.emit(
         ledger,
         "Overturned",
@@ -648,10 +851,187 @@ describe("InferenceLedger", () => {
       const batch = makeBatch(ethers, "solo", 1);
       expect(batch.proof(0)).to.deep.equal([]);
       await ledger.connect(provider2).commitBatch(modelId, batch.root, 1, "");
-      const header = { provider: provider2.address, modelId, root: batch.root, count: 1 };
+      const header = { provider: provider2.address, modelId, root: batch.root, count: 1, binding: ZERO_HASH };
       expect(await ledger.leafStatus(header, [], batch.leaf(0))).to.equal(CommitmentStatus.Pending);
       await ledger.connect(disputer).markLeafDisputeOpened(header, [], batch.leaf(0));
       expect(await ledger.leafStatus(header, [], batch.leaf(0))).to.equal(CommitmentStatus.Disputed);
+    });
+  });
+
+  describe("batch disclosure hooks", () => {
+    /** Every leaf's status, in leaf order. */
+    async function leafStatuses(core: Awaited<ReturnType<typeof withBatch>>) {
+      const out = [];
+      for (let i = 0; i < 5; i++)
+        out.push(await core.ledger.leafStatus(core.header, core.batch.proof(i), core.batch.leaf(i)));
+      return out;
+    }
+    const all = (status: bigint) => Array(5).fill(status);
+
+    it("markDisclosureOpened returns the batch id, sets DISCLOSURE_OPEN and makes the batch and every leaf Disputed", async () => {
+      const core = await load(withBatch);
+      const { ledger, disputer, provider, header, batchId, deadline } = core;
+      expect(await ledger.connect(disputer).markDisclosureOpened.staticCall(header)).to.equal(batchId);
+      await expect(ledger.connect(disputer).markDisclosureOpened(header))
+        .to.emit(ledger, "DisclosureMarked")
+        .withArgs(batchId);
+      expect(plain(await ledger.recordOf(batchId))).to.deep.equal(
+        plain([provider.address, deadline, 1n, RecordKind.Batch, RecordFlags.DISCLOSURE_OPEN, CW]),
+      );
+      expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Disputed);
+      expect(await leafStatuses(core)).to.deep.equal(all(CommitmentStatus.Disputed));
+      // Still Disputed after the window: a pending demand holds finality.
+      await networkHelpers.time.increaseTo(deadline + 1);
+      expect(await leafStatuses(core)).to.deep.equal(all(CommitmentStatus.Disputed));
+      expect(await ledger.isFinal(batchId)).to.equal(false);
+    });
+
+    it("opens at the deadline itself and reverts with InferenceLedgerChallengeWindowClosed one second later", async () => {
+      const core = await load(withBatch);
+      const { ledger, disputer, header, batchId, deadline } = core;
+      await networkHelpers.time.setNextBlockTimestamp(deadline + 1);
+      const before = await recordState(core, batchId);
+      await expect(ledger.connect(disputer).markDisclosureOpened(header))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerChallengeWindowClosed")
+        .withArgs(batchId, deadline);
+      expect(await recordState(core, batchId)).to.deep.equal(before);
+    });
+
+    it("opens exactly at the deadline", async () => {
+      const { ledger, disputer, header, batchId, deadline } = await load(withBatch);
+      await networkHelpers.time.setNextBlockTimestamp(deadline);
+      await expect(ledger.connect(disputer).markDisclosureOpened(header))
+        .to.emit(ledger, "DisclosureMarked")
+        .withArgs(batchId);
+    });
+
+    it("reverts with InferenceLedgerUnknownRecord for a header that names no batch", async () => {
+      const core = await load(withBatch);
+      const { ledger, disputer, provider, modelId, batch, header } = core;
+      for (const wrong of [
+        { ...header, count: 4 },
+        { ...header, binding: h(ethers, "binding") },
+      ]) {
+        const id = batchIdOf(provider.address, modelId, batch.root, wrong.count, wrong.binding);
+        await expect(ledger.connect(disputer).markDisclosureOpened(wrong))
+          .to.be.revertedWithCustomError(ledger, "InferenceLedgerUnknownRecord")
+          .withArgs(id);
+        await expect(ledger.connect(disputer).markDisclosureClosed(wrong, true))
+          .to.be.revertedWithCustomError(ledger, "InferenceLedgerUnknownRecord")
+          .withArgs(id);
+      }
+    });
+
+    it("reverts with InferenceLedgerDisclosureOpen for a second demand while one is open", async () => {
+      const core = await load(withBatch);
+      const { ledger, disputer, header, batchId } = core;
+      await ledger.connect(disputer).markDisclosureOpened(header);
+      const before = await recordState(core, batchId);
+      await expect(ledger.connect(disputer).markDisclosureOpened(header))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerDisclosureOpen")
+        .withArgs(batchId);
+      expect(await recordState(core, batchId)).to.deep.equal(before);
+    });
+
+    it("reverts with InferenceLedgerNoOpenDisclosure when closing a demand that is not open", async () => {
+      const core = await load(withBatch);
+      const { ledger, disputer, header, batchId } = core;
+      const before = await recordState(core, batchId);
+      for (const disclosed of [true, false]) {
+        await expect(ledger.connect(disputer).markDisclosureClosed(header, disclosed))
+          .to.be.revertedWithCustomError(ledger, "InferenceLedgerNoOpenDisclosure")
+          .withArgs(batchId);
+      }
+      expect(await recordState(core, batchId)).to.deep.equal(before);
+    });
+
+    it("markDisclosureClosed(true) sets DISCLOSED and extends the deadline to now + challenge window", async () => {
+      const core = await load(withBatch);
+      const { ledger, disputer, provider, header, batchId, deadline } = core;
+      await ledger.connect(disputer).markDisclosureOpened(header);
+      const at = deadline - 10; // near the end of the original window
+      await networkHelpers.time.setNextBlockTimestamp(at);
+      expect(await ledger.connect(disputer).markDisclosureClosed.staticCall(header, true)).to.equal(false);
+      const tx = ledger.connect(disputer).markDisclosureClosed(header, true);
+      await expect(tx)
+        .to.emit(ledger, "BatchDisclosed")
+        .withArgs(batchId, at + WINDOW);
+      await expect(tx).not.to.emit(ledger, "Overturned");
+      expect(plain(await ledger.recordOf(batchId))).to.deep.equal(
+        plain([provider.address, at + WINDOW, 0n, RecordKind.Batch, RecordFlags.DISCLOSED, CW]),
+      );
+      expect(await leafStatuses(core)).to.deep.equal(all(CommitmentStatus.Pending));
+      // Every leaf stays disputable for a full window after the disclosure, past the original deadline.
+      await networkHelpers.time.setNextBlockTimestamp(deadline + 1);
+      const returned = await ledger
+        .connect(disputer)
+        .markLeafDisputeOpened.staticCall(core.header, core.batch.proof(1), core.batch.leaf(1));
+      expect(plain(returned)).to.deep.equal(plain([batchId, leafHashOf(core.batch.leaves[1]), RecordFlags.DISCLOSED]));
+      await ledger.connect(disputer).markLeafDisputeOpened(core.header, core.batch.proof(1), core.batch.leaf(1));
+      await networkHelpers.time.increaseTo(at + WINDOW + 1);
+      expect(await leafStatuses(core)).to.deep.equal([
+        CommitmentStatus.Final,
+        CommitmentStatus.Disputed,
+        CommitmentStatus.Final,
+        CommitmentStatus.Final,
+        CommitmentStatus.Final,
+      ]);
+    });
+
+    it("reverts with InferenceLedgerAlreadyDisclosed for a demand on a disclosed batch", async () => {
+      const core = await load(withBatch);
+      const { ledger, disputer, header, batchId } = core;
+      await ledger.connect(disputer).markDisclosureOpened(header);
+      await ledger.connect(disputer).markDisclosureClosed(header, true);
+      const before = await recordState(core, batchId);
+      await expect(ledger.connect(disputer).markDisclosureOpened(header))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerAlreadyDisclosed")
+        .withArgs(batchId);
+      expect(await recordState(core, batchId)).to.deep.equal(before);
+    });
+
+    it("markDisclosureClosed(false) overturns the whole batch once: every leaf Overturned, no new dispute or demand", async () => {
+      // A provider that cannot show its batch's data loses the whole batch: nobody could check any leaf.
+      const core = await load(withBatch);
+      const { ledger, disputer, provider, batch, header, batchId, deadline } = core;
+      await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
+      await ledger.connect(disputer).markDisclosureOpened(header);
+      expect((await ledger.recordOf(batchId)).openDisputes).to.equal(2n);
+      expect(await ledger.connect(disputer).markDisclosureClosed.staticCall(header, false)).to.equal(true);
+      const tx = ledger.connect(disputer).markDisclosureClosed(header, false);
+      await expect(tx).to.emit(ledger, "Overturned").withArgs(batchId, ZERO_HASH);
+      await expect(tx).not.to.emit(ledger, "BatchDisclosed");
+      expect(plain(await ledger.recordOf(batchId))).to.deep.equal(
+        plain([provider.address, deadline, 1n, RecordKind.Batch, RecordFlags.OVERTURNED, CW]),
+      );
+      expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Overturned);
+      expect(await leafStatuses(core)).to.deep.equal(all(CommitmentStatus.Overturned));
+
+      const before = await recordState(core, batchId);
+      await expect(ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(3), batch.leaf(3)))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerAlreadyOverturned")
+        .withArgs(batchId);
+      await expect(ledger.connect(disputer).markDisclosureOpened(header))
+        .to.be.revertedWithCustomError(ledger, "InferenceLedgerAlreadyOverturned")
+        .withArgs(batchId);
+      expect(await recordState(core, batchId)).to.deep.equal(before);
+      // The leaf dispute that was already open still closes; its leaf is not overturned a second time
+      // on its own record, and the batch stays Overturned.
+      const leaf0 = leafHashOf(batch.leaves[0]);
+      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leaf0, false);
+      await networkHelpers.time.increaseTo(deadline + 1);
+      expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Overturned);
+      expect(await leafStatuses(core)).to.deep.equal(all(CommitmentStatus.Overturned));
+      expect((await ledger.recordOf(batchId)).openDisputes).to.equal(0n);
+    });
+
+    it("lets leaf disputes open while a disclosure is open, with the batch's flags returned", async () => {
+      const { ledger, disputer, batch, header, batchId } = await load(withBatch);
+      await ledger.connect(disputer).markDisclosureOpened(header);
+      const returned = await ledger
+        .connect(disputer)
+        .markLeafDisputeOpened.staticCall(header, batch.proof(2), batch.leaf(2));
+      expect(plain(returned)).to.deep.equal(plain([batchId, leafHashOf(batch.leaves[2]), RecordFlags.DISCLOSURE_OPEN]));
     });
   });
 
@@ -664,6 +1044,7 @@ describe("InferenceLedger", () => {
       const id = commitmentId(provider.address, modelId, IN, OUT, TRACE);
       await ledger.connect(core.disputer).markDisputeOpened(id);
       await ledger.connect(core.disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
+      await ledger.connect(core.disputer).markDisclosureOpened(header);
       const before = await recordState(core, id, batchId);
       for (const who of [outsider, admin]) {
         const calls = [
@@ -671,6 +1052,8 @@ describe("InferenceLedger", () => {
           ledger.connect(who).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0)),
           ledger.connect(who).markDisputeClosed(id, true),
           ledger.connect(who).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[0]), true),
+          ledger.connect(who).markDisclosureOpened(header),
+          ledger.connect(who).markDisclosureClosed(header, false),
         ];
         for (const call of calls) {
           await expect(call)
@@ -750,7 +1133,15 @@ describe("InferenceLedger", () => {
     it("syncCommitTerms accepts only the bound registry, not the stake manager or anyone else", async () => {
       const { ledger, registry, stakeManager, outsider } = await load(freshLedger);
       const modelId = h(ethers, "forged model");
-      const terms = { minStake: 0n, challengeWindow: 1, acceptsUntil: UINT48_MAX, status: ModelStatus.Active };
+      const terms = {
+        minStake: 0n,
+        challengeWindow: 1,
+        acceptsUntil: UINT48_MAX,
+        status: ModelStatus.Active,
+        inputDim: 3,
+        maxBatchLeaves: 2,
+        optimistic: true,
+      };
       const smAddress = await stakeManager.getAddress();
       await networkHelpers.impersonateAccount(smAddress);
       await networkHelpers.setBalance(smAddress, E(1));
@@ -760,15 +1151,17 @@ describe("InferenceLedger", () => {
           .to.be.revertedWithCustomError(ledger, "InferenceLedgerUnauthorizedSource")
           .withArgs(who.address);
       }
-      expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(plain([0n, 0n, 0n, 0n]));
+      expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(plain([0n, 0n, 0n, 0n, 0n, 0n, false]));
 
       const regAddress = await registry.getAddress();
       await networkHelpers.impersonateAccount(regAddress);
       await networkHelpers.setBalance(regAddress, E(1));
       await expect(ledger.connect(await ethers.getSigner(regAddress)).syncCommitTerms(modelId, terms))
         .to.emit(ledger, "CommitTermsSynced")
-        .withArgs(modelId, [0n, 1n, UINT48_MAX, ModelStatus.Active]);
-      expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(plain([0n, 1n, UINT48_MAX, ModelStatus.Active]));
+        .withArgs(modelId, [0n, 1n, UINT48_MAX, ModelStatus.Active, 3n, 2n, true]);
+      expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
+        plain([0n, 1n, UINT48_MAX, ModelStatus.Active, 3n, 2n, true]),
+      );
     });
 
     it("syncProviderStake accepts only the bound stake manager, not the registry or anyone else", async () => {
@@ -795,15 +1188,15 @@ describe("InferenceLedger", () => {
 
     it("providerStakeOf follows deposit, unbonding and slashing", async () => {
       const core = await load(withModel);
-      const { ledger, stakeManager, outsider, disputer, challenger } = core;
+      const { ledger, stakeManager, outsider, disputer } = core;
       expect(await ledger.providerStakeOf(outsider.address)).to.equal(0n);
       await stakeManager.connect(outsider).deposit(E(500));
       expect(await ledger.providerStakeOf(outsider.address)).to.equal(E(500));
       await stakeManager.connect(outsider).requestUnbond(E(200));
       expect(await ledger.providerStakeOf(outsider.address)).to.equal(E(300));
-      await stakeManager.connect(disputer).slash(outsider.address, E(50), challenger.address, 5_000);
+      await stakeManager.connect(disputer).slash(outsider.address, E(50), 5_000);
       expect(await ledger.providerStakeOf(outsider.address)).to.equal(E(250));
-      await stakeManager.connect(disputer).slash(outsider.address, E(400), challenger.address, 5_000);
+      await stakeManager.connect(disputer).slash(outsider.address, E(400), 5_000);
       expect(await ledger.providerStakeOf(outsider.address)).to.equal(0n);
       expect((await stakeManager.stakeOf(outsider.address)).unbonding).to.equal(E(50));
       await expectSolvent(core);
@@ -812,26 +1205,84 @@ describe("InferenceLedger", () => {
     it("commitTermsOf follows registration, deprecation and revocation", async () => {
       const { ledger, registry, publisher, modelId, policy } = await load(withModel);
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
-        plain([policy.minStake, policy.challengeWindow, UINT48_MAX, ModelStatus.Active]),
+        plain([policy.minStake, policy.challengeWindow, UINT48_MAX, ModelStatus.Active, INPUT_DIM, 1024, true]),
       );
       const d = await txTime(ethers, await registry.connect(publisher).deprecateModel(modelId, 500));
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
-        plain([policy.minStake, policy.challengeWindow, d + 500, ModelStatus.Deprecated]),
+        plain([policy.minStake, policy.challengeWindow, d + 500, ModelStatus.Deprecated, INPUT_DIM, 1024, true]),
       );
       const r = await txTime(ethers, await registry.connect(publisher).revokeModel(modelId));
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
-        plain([policy.minStake, policy.challengeWindow, r, ModelStatus.Revoked]),
+        plain([policy.minStake, policy.challengeWindow, r, ModelStatus.Revoked, INPUT_DIM, 1024, true]),
       );
     });
   });
 
   describe("views", () => {
-    it("recordOf is empty, status None and isFinal false for an unknown id", async () => {
+    it("recordOf is empty, status None, finalityOf (None, None) and isFinal false for an unknown id", async () => {
       const { ledger } = await load(withModel);
       const ghost = h(ethers, "ghost");
-      expect(plain(await ledger.recordOf(ghost))).to.deep.equal(plain([ethers.ZeroAddress, 0n, 0n, 0n, false]));
+      expect(plain(await ledger.recordOf(ghost))).to.deep.equal(plain(NO_RECORD));
       expect(await ledger.status(ghost)).to.equal(CommitmentStatus.None);
+      expect(plain(await ledger.finalityOf(ghost))).to.deep.equal(plain([CommitmentStatus.None, Finality.None]));
       expect(await ledger.isFinal(ghost)).to.equal(false);
+    });
+
+    it("commitmentIdOf(key) equals the SDK's commitmentIdOf and the id commit returns, with and without a binding", async () => {
+      const { ledger, provider2, modelId } = await load(withModel);
+      const inference = { inputHash: IN, outputHash: OUT, traceRoot: TRACE };
+      for (const binding of [ZERO_HASH, h(ethers, "enclave nonce")]) {
+        const key = { provider: provider2.address, modelId, inference, binding };
+        const id = await ledger.commitmentIdOf(key);
+        expect(id).to.equal(sdkCommitmentIdOf(provider2.address, modelId, inference, binding));
+        expect(id).to.equal(commitmentId(provider2.address, modelId, IN, OUT, TRACE, binding));
+      }
+      expect(await ledger.connect(provider2).commit.staticCall(modelId, IN, OUT, TRACE, "0x")).to.equal(
+        sdkCommitmentIdOf(provider2.address, modelId, inference),
+      );
+      expect(sdkCommitmentIdOf(provider2.address, modelId, inference, h(ethers, "x"))).to.not.equal(
+        sdkCommitmentIdOf(provider2.address, modelId, inference),
+      );
+    });
+
+    it("batchIdOf(header) equals the SDK's batchIdOf and the id commitBatch returns, with and without a binding", async () => {
+      const { ledger, provider2, modelId } = await load(withModel);
+      const root = h(ethers, "root");
+      for (const binding of [ZERO_HASH, h(ethers, "request")]) {
+        const header = { provider: provider2.address, modelId, root, count: 7, binding };
+        const id = await ledger.batchIdOf(header);
+        expect(id).to.equal(sdkBatchIdOf(header));
+        expect(id).to.equal(batchIdOf(provider2.address, modelId, root, 7, binding));
+      }
+      expect(await ledger.connect(provider2).commitBatch.staticCall(modelId, root, 7, "")).to.equal(
+        sdkBatchIdOf({ provider: provider2.address, modelId, root, count: 7, binding: ZERO_HASH }),
+      );
+    });
+
+    it("finalityOf is (Pending, None) inside the window, (Disputed, None) while disputed, (Final, ChallengeWindow) after", async () => {
+      const { ledger, disputer, id, deadline } = await load(withCommit);
+      expect(plain(await ledger.finalityOf(id))).to.deep.equal(plain([CommitmentStatus.Pending, Finality.None]));
+      await ledger.connect(disputer).markDisputeOpened(id);
+      await networkHelpers.time.increaseTo(deadline + 1);
+      expect(plain(await ledger.finalityOf(id))).to.deep.equal(plain([CommitmentStatus.Disputed, Finality.None]));
+      await ledger.connect(disputer).markDisputeClosed(id, false);
+      expect(plain(await ledger.finalityOf(id))).to.deep.equal(plain([CommitmentStatus.Final, CW]));
+    });
+
+    it("finalityOf is (Final, ChallengeWindow) for a batch after its window and (Overturned, None) once overturned", async () => {
+      const { ledger, disputer, provider2, modelId, batch, header, batchId, deadline } = await load(withBatch);
+      expect(plain(await ledger.finalityOf(batchId))).to.deep.equal(plain([CommitmentStatus.Pending, Finality.None]));
+      await networkHelpers.time.setNextBlockTimestamp(deadline);
+      await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
+      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[0]), true);
+      expect(plain(await ledger.finalityOf(batchId))).to.deep.equal(
+        plain([CommitmentStatus.Overturned, Finality.None]),
+      );
+      const second = makeBatch(ethers, "b2", 2);
+      const at = await txTime(ethers, await ledger.connect(provider2).commitBatch(modelId, second.root, 2, ""));
+      const other = batchIdOf(provider2.address, modelId, second.root, 2);
+      await networkHelpers.time.increaseTo(at + WINDOW + 1);
+      expect(plain(await ledger.finalityOf(other))).to.deep.equal(plain([CommitmentStatus.Final, CW]));
     });
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { Interface } from "ethers";
 import { network } from "hardhat";
 import { DEFAULT_UNBONDING_DELAY } from "../../ignition/modules/core.js";
 import { Bounds, deployCore, expectSolvent, plain, txTime, UINT96_MAX, ZERO_HASH, type Core } from "./coreFixtures.js";
@@ -213,8 +214,9 @@ describe("StakeManager", () => {
     it("reverts with StakeManagerOpenDisputes while a dispute is open, even after the delay", async () => {
       const core = await load(unbonding);
       const { stakeManager, disputer, provider, readyAt } = core;
-      await stakeManager.connect(disputer).lockStake(provider.address);
-      await stakeManager.connect(disputer).lockStake(provider.address);
+      const { challenger } = core;
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(10));
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(10));
       await networkHelpers.time.increaseTo(readyAt + 30 * 24 * 3600);
       const before = await stakeState(core, provider.address);
       await expect(stakeManager.connect(provider).withdraw())
@@ -234,21 +236,65 @@ describe("StakeManager", () => {
     });
   });
 
-  describe("lockStake and unlockStake", () => {
-    it("count open disputes up and down with StakeLocked and StakeUnlocked", async () => {
-      const { stakeManager, disputer, provider } = await load(staked);
-      await expect(stakeManager.connect(disputer).lockStake(provider.address))
-        .to.emit(stakeManager, "StakeLocked")
-        .withArgs(provider.address, 1);
-      await expect(stakeManager.connect(disputer).lockStake(provider.address))
+  describe("openDisputeStake and unlockStake", () => {
+    it("openDisputeStake locks the stake, takes the bond from the challenger and returns the current share", async () => {
+      const core = await load(staked);
+      const { stakeManager, token, admin, disputer, provider, challenger } = core;
+      expect(
+        await stakeManager.connect(disputer).openDisputeStake.staticCall(provider.address, challenger.address, E(10)),
+      ).to.equal(5_000n);
+      const tx = stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(10));
+      await expect(tx).to.emit(stakeManager, "StakeLocked").withArgs(provider.address, 1);
+      await expect(tx).to.emit(stakeManager, "BondPosted").withArgs(challenger.address, E(10));
+      await expect(tx).to.changeTokenBalances(ethers, token, [challenger, stakeManager], [-E(10), E(10)]);
+      expect(await stakeManager.totalBonds()).to.equal(E(10));
+      await expectSolvent(core);
+      await stakeManager.connect(admin).setChallengerShareBps(2_000);
+      expect(
+        await stakeManager.connect(disputer).openDisputeStake.staticCall(provider.address, challenger.address, E(1)),
+      ).to.equal(2_000n);
+      await expect(stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(5)))
         .to.emit(stakeManager, "StakeLocked")
         .withArgs(provider.address, 2);
       expect((await stakeManager.stakeOf(provider.address)).openDisputes).to.equal(2n);
+      expect((await stakeManager.stakeOf(provider.address)).active).to.equal(E(300));
+      expect(await stakeManager.totalBonds()).to.equal(E(15));
+      await expectSolvent(core);
+    });
+
+    it("unlockStake counts open disputes down with StakeUnlocked", async () => {
+      const { stakeManager, disputer, provider, challenger } = await load(staked);
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(1));
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(1));
       await expect(stakeManager.connect(disputer).unlockStake(provider.address))
         .to.emit(stakeManager, "StakeUnlocked")
         .withArgs(provider.address, 1);
       expect((await stakeManager.stakeOf(provider.address)).openDisputes).to.equal(1n);
-      expect((await stakeManager.stakeOf(provider.address)).active).to.equal(E(300));
+      // Unlocking does not release the bond: the dispute contract does that.
+      expect(await stakeManager.totalBonds()).to.equal(E(2));
+    });
+
+    it("openDisputeStake reverts with StakeManagerZeroAmount for a zero bond and locks nothing", async () => {
+      const core = await load(staked);
+      const before = [await stakeState(core, core.provider.address), await stakeState(core, core.challenger.address)];
+      await expect(
+        core.stakeManager.connect(core.disputer).openDisputeStake(core.provider.address, core.challenger.address, 0),
+      ).to.be.revertedWithCustomError(core.stakeManager, "StakeManagerZeroAmount");
+      expect([
+        await stakeState(core, core.provider.address),
+        await stakeState(core, core.challenger.address),
+      ]).to.deep.equal(before);
+    });
+
+    it("openDisputeStake reverts when the challenger has not approved the bond, and locks nothing", async () => {
+      const core = await load(staked);
+      const { stakeManager, token, disputer, provider, outsider } = core;
+      await token.connect(outsider).approve(await stakeManager.getAddress(), E(1));
+      const before = await stakeState(core, provider.address);
+      await expect(stakeManager.connect(disputer).openDisputeStake(provider.address, outsider.address, E(2)))
+        .to.be.revertedWithCustomError(token, "ERC20InsufficientAllowance")
+        .withArgs(await stakeManager.getAddress(), E(1), E(2));
+      expect(await stakeState(core, provider.address)).to.deep.equal(before);
     });
 
     it("reverts with StakeManagerNoLockedDispute when unlocking with no dispute open", async () => {
@@ -262,7 +308,9 @@ describe("StakeManager", () => {
 
     it("still lets a locked provider deposit and request unbonding", async () => {
       const core = await load(staked);
-      await core.stakeManager.connect(core.disputer).lockStake(core.provider.address);
+      await core.stakeManager
+        .connect(core.disputer)
+        .openDisputeStake(core.provider.address, core.challenger.address, E(10));
       await core.stakeManager.connect(core.provider).deposit(E(1));
       const tx = await core.stakeManager.connect(core.provider).requestUnbond(E(301));
       const readyAt = (await txTime(ethers, tx)) + DEFAULT_UNBONDING_DELAY;
@@ -274,26 +322,26 @@ describe("StakeManager", () => {
   });
 
   describe("slash", () => {
-    it("takes from the active stake first and splits it between challenger and treasury by the given share", async () => {
+    it("takes from the active stake first, holds the challengers' share and credits the rest to the treasury", async () => {
+      // Before: the challenger's share was credited at once to one challenger named by the caller. Now it
+      // stays held (totalBonds) for the dispute contract to split among every winning challenger.
       const core = await load(staked);
       const { stakeManager, ledger, disputer, provider, challenger, treasury } = core;
       await stakeManager.connect(provider).requestUnbond(E(100));
       expect(
-        await stakeManager.connect(disputer).slash.staticCall(provider.address, E(50), challenger.address, 2_500),
-      ).to.equal(E(50));
-      const tx = stakeManager.connect(disputer).slash(provider.address, E(50), challenger.address, 2_500);
-      await expect(tx)
-        .to.emit(stakeManager, "StakeSlashed")
-        .withArgs(provider.address, challenger.address, E(50), E("12.5"));
-      await expect(tx).to.emit(stakeManager, "Credited").withArgs(challenger.address, E("12.5"));
+        plain(await stakeManager.connect(disputer).slash.staticCall(provider.address, E(50), 2_500)),
+      ).to.deep.equal(plain([E(50), E("12.5")]));
+      const tx = stakeManager.connect(disputer).slash(provider.address, E(50), 2_500);
+      await expect(tx).to.emit(stakeManager, "StakeSlashed").withArgs(provider.address, E(50), E("12.5"));
       await expect(tx).to.emit(stakeManager, "Credited").withArgs(treasury.address, E("37.5"));
       await expect(tx).to.emit(ledger, "ProviderStakeSynced").withArgs(provider.address, E(150));
       const s = await stakeManager.stakeOf(provider.address);
       expect(s.active).to.equal(E(150));
       expect(s.unbonding).to.equal(E(100));
-      expect(await stakeManager.creditOf(challenger.address)).to.equal(E("12.5"));
+      expect(await stakeManager.creditOf(challenger.address)).to.equal(0n);
       expect(await stakeManager.creditOf(treasury.address)).to.equal(E("37.5"));
-      expect(await stakeManager.totalCredits()).to.equal(E(50));
+      expect(await stakeManager.totalCredits()).to.equal(E("37.5"));
+      expect(await stakeManager.totalBonds()).to.equal(E("12.5"));
       expect(await stakeManager.totalActive()).to.equal(E(150));
       expect(await ledger.providerStakeOf(provider.address)).to.equal(E(150));
       await expectSolvent(core);
@@ -301,116 +349,189 @@ describe("StakeManager", () => {
 
     it("takes the rest from the unbonding stake once the active stake is gone", async () => {
       const core = await load(staked);
-      const { stakeManager, ledger, disputer, provider, challenger } = core;
+      const { stakeManager, ledger, disputer, provider } = core;
       await stakeManager.connect(provider).requestUnbond(E(100));
-      const tx = stakeManager.connect(disputer).slash(provider.address, E(250), challenger.address, 5_000);
-      await expect(tx)
-        .to.emit(stakeManager, "StakeSlashed")
-        .withArgs(provider.address, challenger.address, E(250), E(125));
+      const tx = stakeManager.connect(disputer).slash(provider.address, E(250), 5_000);
+      await expect(tx).to.emit(stakeManager, "StakeSlashed").withArgs(provider.address, E(250), E(125));
       await expect(tx).to.emit(ledger, "ProviderStakeSynced").withArgs(provider.address, 0n);
       const s = await stakeManager.stakeOf(provider.address);
       expect(s.active).to.equal(0n);
       expect(s.unbonding).to.equal(E(50));
       expect(await stakeManager.totalUnbonding()).to.equal(E(50));
+      expect(await stakeManager.totalBonds()).to.equal(E(125));
       await expectSolvent(core);
     });
 
     it("slashes unbonding-only stake without touching the ledger's cache", async () => {
       const core = await load(staked);
-      const { stakeManager, ledger, disputer, provider, challenger } = core;
+      const { stakeManager, ledger, disputer, provider } = core;
       await stakeManager.connect(provider).requestUnbond(E(300));
-      const tx = stakeManager.connect(disputer).slash(provider.address, E(40), challenger.address, 5_000);
-      await expect(tx)
-        .to.emit(stakeManager, "StakeSlashed")
-        .withArgs(provider.address, challenger.address, E(40), E(20));
+      const tx = stakeManager.connect(disputer).slash(provider.address, E(40), 5_000);
+      await expect(tx).to.emit(stakeManager, "StakeSlashed").withArgs(provider.address, E(40), E(20));
       await expect(tx).not.to.emit(ledger, "ProviderStakeSynced");
       expect((await stakeManager.stakeOf(provider.address)).unbonding).to.equal(E(260));
       expect(await ledger.providerStakeOf(provider.address)).to.equal(0n);
       await expectSolvent(core);
     });
 
-    it("caps the slash at the available stake and returns what was taken", async () => {
+    it("caps the slash at the available stake and returns what was taken and held", async () => {
       const core = await load(staked);
-      const { stakeManager, disputer, provider, challenger, treasury } = core;
+      const { stakeManager, disputer, provider, treasury } = core;
       await stakeManager.connect(provider).requestUnbond(E(100));
       expect(
-        await stakeManager.connect(disputer).slash.staticCall(provider.address, E(1000), challenger.address, 5_000),
-      ).to.equal(E(300));
-      await expect(stakeManager.connect(disputer).slash(provider.address, E(1000), challenger.address, 5_000))
+        plain(await stakeManager.connect(disputer).slash.staticCall(provider.address, E(1000), 5_000)),
+      ).to.deep.equal(plain([E(300), E(150)]));
+      await expect(stakeManager.connect(disputer).slash(provider.address, E(1000), 5_000))
         .to.emit(stakeManager, "StakeSlashed")
-        .withArgs(provider.address, challenger.address, E(300), E(150));
+        .withArgs(provider.address, E(300), E(150));
       expect(plain(await stakeManager.stakeOf(provider.address))).to.deep.equal(
         plain([0n, 0n, (await stakeManager.stakeOf(provider.address)).unbondingReadyAt, 0n]),
       );
       expect(await stakeManager.creditOf(treasury.address)).to.equal(E(150));
+      expect(await stakeManager.totalBonds()).to.equal(E(150));
       expect(await stakeManager.totalActive()).to.equal(0n);
       expect(await stakeManager.totalUnbonding()).to.equal(0n);
       await expectSolvent(core);
     });
 
-    it("returns zero and emits nothing when the provider has no stake", async () => {
+    it("returns (0, 0) and emits nothing when the provider has no stake", async () => {
       const core = await load(staked);
-      const { stakeManager, disputer, provider2, challenger } = core;
-      const before = await stakeState(core, challenger.address);
+      const { stakeManager, disputer, provider2, treasury } = core;
+      const before = await stakeState(core, treasury.address);
       expect(
-        await stakeManager.connect(disputer).slash.staticCall(provider2.address, E(10), challenger.address, 5_000),
-      ).to.equal(0n);
-      await expect(stakeManager.connect(disputer).slash(provider2.address, E(10), challenger.address, 5_000))
+        plain(await stakeManager.connect(disputer).slash.staticCall(provider2.address, E(10), 5_000)),
+      ).to.deep.equal(plain([0n, 0n]));
+      await expect(stakeManager.connect(disputer).slash(provider2.address, E(10), 5_000))
         .not.to.emit(stakeManager, "StakeSlashed")
         .and.not.to.emit(stakeManager, "Credited");
-      expect(await stakeState(core, challenger.address)).to.deep.equal(before);
+      expect(await stakeState(core, treasury.address)).to.deep.equal(before);
       await expectSolvent(core);
     });
 
-    it("rounds the challenger's share down and credits the remainder to the treasury", async () => {
+    it("rounds the held share down and credits the remainder to the treasury", async () => {
       const core = await load(staked);
-      const { stakeManager, disputer, provider, challenger, treasury } = core;
-      await stakeManager.connect(disputer).slash(provider.address, 101n, challenger.address, 3_333);
-      expect(await stakeManager.creditOf(challenger.address)).to.equal(33n);
+      const { stakeManager, disputer, provider, treasury } = core;
+      await expect(stakeManager.connect(disputer).slash(provider.address, 101n, 3_333))
+        .to.emit(stakeManager, "StakeSlashed")
+        .withArgs(provider.address, 101n, 33n);
+      expect(await stakeManager.totalBonds()).to.equal(33n);
       expect(await stakeManager.creditOf(treasury.address)).to.equal(68n);
       await expectSolvent(core);
     });
 
-    it("credits everything to the treasury at 0 bps and everything to the challenger at 10,000 bps", async () => {
+    it("holds 20% at 2,000 bps and 50% at 5,000 bps, the share bounds", async () => {
       const core = await load(staked);
-      const { stakeManager, disputer, provider, challenger, treasury } = core;
-      await expect(stakeManager.connect(disputer).slash(provider.address, E(10), challenger.address, 0))
+      const { stakeManager, disputer, provider, treasury } = core;
+      await expect(stakeManager.connect(disputer).slash(provider.address, E(10), 2_000))
         .to.emit(stakeManager, "StakeSlashed")
-        .withArgs(provider.address, challenger.address, E(10), 0n);
-      expect(await stakeManager.creditOf(challenger.address)).to.equal(0n);
-      expect(await stakeManager.creditOf(treasury.address)).to.equal(E(10));
-      await stakeManager.connect(disputer).slash(provider.address, E(20), challenger.address, 10_000);
-      expect(await stakeManager.creditOf(challenger.address)).to.equal(E(20));
-      expect(await stakeManager.creditOf(treasury.address)).to.equal(E(10));
+        .withArgs(provider.address, E(10), E(2));
+      expect(await stakeManager.creditOf(treasury.address)).to.equal(E(8));
+      await expect(stakeManager.connect(disputer).slash(provider.address, E(20), 5_000))
+        .to.emit(stakeManager, "StakeSlashed")
+        .withArgs(provider.address, E(20), E(10));
+      expect(await stakeManager.creditOf(treasury.address)).to.equal(E(18));
+      expect(await stakeManager.totalBonds()).to.equal(E(12));
       await expectSolvent(core);
     });
 
     it("uses the share passed in, not the current challengerShareBps", async () => {
       const core = await load(staked);
-      const { stakeManager, admin, disputer, provider, challenger } = core;
-      await stakeManager.connect(admin).setChallengerShareBps(9_000);
-      await stakeManager.connect(disputer).slash(provider.address, E(10), challenger.address, 1_000);
-      expect(await stakeManager.creditOf(challenger.address)).to.equal(E(1));
+      const { stakeManager, admin, disputer, provider } = core;
+      await stakeManager.connect(admin).setChallengerShareBps(2_000);
+      await stakeManager.connect(disputer).slash(provider.address, E(10), 5_000);
+      expect(await stakeManager.totalBonds()).to.equal(E(5));
     });
 
-    it("reverts with StakeManagerInvalidShare above 10,000 bps and changes nothing", async () => {
+    for (const bps of [1_999, 5_001, 0, 10_000]) {
+      it(`reverts with StakeManagerInvalidShare(${bps}, 2000, 5000) and changes nothing`, async () => {
+        // Before: any share up to 10,000 bps; a provider running sybil challengers could recover a
+        // share near 100% of its own slash. Now at least half of every slash leaves the provider for good.
+        const core = await load(staked);
+        const before = await stakeState(core, core.provider.address);
+        await expect(core.stakeManager.connect(core.disputer).slash(core.provider.address, E(10), bps))
+          .to.be.revertedWithCustomError(core.stakeManager, "StakeManagerInvalidShare")
+          .withArgs(bps, Bounds.MIN_CHALLENGER_SHARE_BPS, Bounds.MAX_CHALLENGER_SHARE_BPS);
+        expect(await stakeState(core, core.provider.address)).to.deep.equal(before);
+      });
+    }
+  });
+
+  describe("releaseBond", () => {
+    it("releases a posted bond as a credit its owner claims", async () => {
       const core = await load(staked);
-      const before = await stakeState(core, core.provider.address);
-      await expect(
-        core.stakeManager.connect(core.disputer).slash(core.provider.address, E(10), core.challenger.address, 10_001),
-      )
-        .to.be.revertedWithCustomError(core.stakeManager, "StakeManagerInvalidShare")
-        .withArgs(10_001);
-      expect(await stakeState(core, core.provider.address)).to.deep.equal(before);
+      const { stakeManager, token, disputer, challenger, provider } = core;
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(10));
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, provider.address, E(5));
+      expect(await stakeManager.totalBonds()).to.equal(E(15));
+      await expectSolvent(core);
+
+      const release = stakeManager.connect(disputer).releaseBond(challenger.address, E(12));
+      await expect(release).to.emit(stakeManager, "BondReleased").withArgs(challenger.address, E(12));
+      await expect(release).to.emit(stakeManager, "Credited").withArgs(challenger.address, E(12));
+      await expect(release).to.changeTokenBalances(ethers, token, [challenger, stakeManager], [0n, 0n]);
+      expect(await stakeManager.totalBonds()).to.equal(E(3));
+      expect(await stakeManager.creditOf(challenger.address)).to.equal(E(12));
+      await expectSolvent(core);
+      await expect(stakeManager.connect(challenger).claim()).to.changeTokenBalances(
+        ethers,
+        token,
+        [challenger, stakeManager],
+        [E(12), -E(12)],
+      );
+      await expectSolvent(core);
     });
 
-    it("reverts with StakeManagerZeroAddress for a zero challenger and changes nothing", async () => {
+    it("pays the held share of a slash to the challengers it is released to", async () => {
       const core = await load(staked);
-      const before = await stakeState(core, core.provider.address);
+      const { stakeManager, token, disputer, provider, challenger, outsider } = core;
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(10));
+      const [, held] = await stakeManager.connect(disputer).slash.staticCall(provider.address, E(50), 5_000);
+      await stakeManager.connect(disputer).slash(provider.address, E(50), 5_000);
+      expect(held).to.equal(E(25));
+      // The bond and the held share: one pool for the dispute contract.
+      expect(await stakeManager.totalBonds()).to.equal(E(35));
+      await stakeManager.connect(disputer).releaseBond(challenger.address, E(10) + E("12.5"));
+      await stakeManager.connect(disputer).releaseBond(outsider.address, E("12.5"));
+      expect(await stakeManager.totalBonds()).to.equal(0n);
+      await expectSolvent(core);
+      await expect(stakeManager.connect(challenger).claim()).to.changeTokenBalances(
+        ethers,
+        token,
+        [challenger, stakeManager],
+        [E("22.5"), -E("22.5")],
+      );
+      await expect(stakeManager.connect(outsider).claim()).to.changeTokenBalances(
+        ethers,
+        token,
+        [outsider, stakeManager],
+        [E("12.5"), -E("12.5")],
+      );
+      await expectSolvent(core);
+    });
+
+    it("reverts with StakeManagerInsufficientBonds when releasing more than is held", async () => {
+      const core = await load(staked);
+      const { stakeManager, disputer, provider, challenger } = core;
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(10));
+      await stakeManager.connect(disputer).slash(provider.address, E(10), 2_000);
+      const before = await stakeState(core, challenger.address);
+      await expect(stakeManager.connect(disputer).releaseBond(challenger.address, E(12) + 1n))
+        .to.be.revertedWithCustomError(stakeManager, "StakeManagerInsufficientBonds")
+        .withArgs(E(12) + 1n, E(12));
+      expect(await stakeState(core, challenger.address)).to.deep.equal(before);
+      await expectSolvent(core);
+    });
+
+    it("reverts with StakeManagerZeroAddress when releasing a bond to the zero address", async () => {
+      const core = await load(staked);
+      await core.stakeManager
+        .connect(core.disputer)
+        .openDisputeStake(core.provider.address, core.challenger.address, E(10));
       await expect(
-        core.stakeManager.connect(core.disputer).slash(core.provider.address, E(10), ethers.ZeroAddress, 5_000),
+        core.stakeManager.connect(core.disputer).releaseBond(ethers.ZeroAddress, E(10)),
       ).to.be.revertedWithCustomError(core.stakeManager, "StakeManagerZeroAddress");
-      expect(await stakeState(core, core.provider.address)).to.deep.equal(before);
+      expect(await core.stakeManager.totalBonds()).to.equal(E(10));
+      await expectSolvent(core);
     });
   });
 
@@ -418,7 +539,8 @@ describe("StakeManager", () => {
     it("transfers the whole credit once; a second claim reverts with StakeManagerNoCredit", async () => {
       const core = await load(staked);
       const { stakeManager, token, disputer, provider, challenger, treasury } = core;
-      await stakeManager.connect(disputer).slash(provider.address, E(80), challenger.address, 2_500);
+      await stakeManager.connect(disputer).slash(provider.address, E(80), 2_500);
+      await stakeManager.connect(disputer).releaseBond(challenger.address, E(20));
       await expectSolvent(core);
       expect(await stakeManager.connect(challenger).claim.staticCall()).to.equal(E(20));
       const tx = stakeManager.connect(challenger).claim();
@@ -450,81 +572,18 @@ describe("StakeManager", () => {
     });
   });
 
-  describe("postBond and releaseBond", () => {
-    it("hold a bond, then release it as a credit its owner claims", async () => {
-      const core = await load(staked);
-      const { stakeManager, token, disputer, challenger, provider } = core;
-      const post = stakeManager.connect(disputer).postBond(challenger.address, E(10));
-      await expect(post).to.emit(stakeManager, "BondPosted").withArgs(challenger.address, E(10));
-      await expect(post).to.changeTokenBalances(ethers, token, [challenger, stakeManager], [-E(10), E(10)]);
-      expect(await stakeManager.totalBonds()).to.equal(E(10));
-      await expectSolvent(core);
-      await stakeManager.connect(disputer).postBond(provider.address, E(5));
-      expect(await stakeManager.totalBonds()).to.equal(E(15));
-      await expectSolvent(core);
-
-      const release = stakeManager.connect(disputer).releaseBond(challenger.address, E(12));
-      await expect(release).to.emit(stakeManager, "BondReleased").withArgs(challenger.address, E(12));
-      await expect(release).to.emit(stakeManager, "Credited").withArgs(challenger.address, E(12));
-      await expect(release).to.changeTokenBalances(ethers, token, [challenger, stakeManager], [0n, 0n]);
-      expect(await stakeManager.totalBonds()).to.equal(E(3));
-      expect(await stakeManager.creditOf(challenger.address)).to.equal(E(12));
-      await expectSolvent(core);
-      await expect(stakeManager.connect(challenger).claim()).to.changeTokenBalances(
-        ethers,
-        token,
-        [challenger, stakeManager],
-        [E(12), -E(12)],
-      );
-      await expectSolvent(core);
-    });
-
-    it("reverts with StakeManagerInsufficientBonds when releasing more than is held", async () => {
-      const core = await load(staked);
-      const { stakeManager, disputer, challenger } = core;
-      await stakeManager.connect(disputer).postBond(challenger.address, E(10));
-      const before = await stakeState(core, challenger.address);
-      await expect(stakeManager.connect(disputer).releaseBond(challenger.address, E(10) + 1n))
-        .to.be.revertedWithCustomError(stakeManager, "StakeManagerInsufficientBonds")
-        .withArgs(E(10) + 1n, E(10));
-      expect(await stakeState(core, challenger.address)).to.deep.equal(before);
-      await expectSolvent(core);
-    });
-
-    it("reverts with StakeManagerZeroAmount for a zero bond", async () => {
-      const core = await load(staked);
-      const before = await stakeState(core, core.challenger.address);
-      await expect(
-        core.stakeManager.connect(core.disputer).postBond(core.challenger.address, 0),
-      ).to.be.revertedWithCustomError(core.stakeManager, "StakeManagerZeroAmount");
-      expect(await stakeState(core, core.challenger.address)).to.deep.equal(before);
-    });
-
-    it("reverts with StakeManagerZeroAddress when releasing a bond to the zero address", async () => {
-      const core = await load(staked);
-      await core.stakeManager.connect(core.disputer).postBond(core.challenger.address, E(10));
-      await expect(
-        core.stakeManager.connect(core.disputer).releaseBond(ethers.ZeroAddress, E(10)),
-      ).to.be.revertedWithCustomError(core.stakeManager, "StakeManagerZeroAddress");
-      expect(await core.stakeManager.totalBonds()).to.equal(E(10));
-      await expectSolvent(core);
-    });
-  });
-
   describe("DISPUTE_ROLE", () => {
-    it("is keccak256('verity.role.dispute') and gates lockStake, unlockStake, slash, postBond and releaseBond", async () => {
+    it("is keccak256('verity.role.dispute') and gates openDisputeStake, unlockStake, slash and releaseBond", async () => {
       const core = await load(staked);
       const { stakeManager, outsider, provider, challenger, disputer } = core;
       const role = await stakeManager.DISPUTE_ROLE();
       expect(role).to.equal(ethers.id("verity.role.dispute"));
-      await stakeManager.connect(disputer).postBond(challenger.address, E(10));
-      await stakeManager.connect(disputer).lockStake(provider.address);
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(10));
       const before = await stakeState(core, provider.address);
       const calls = [
-        stakeManager.connect(outsider).lockStake(provider.address),
+        stakeManager.connect(outsider).openDisputeStake(provider.address, outsider.address, E(1)),
         stakeManager.connect(outsider).unlockStake(provider.address),
-        stakeManager.connect(outsider).slash(provider.address, E(1), outsider.address, 10_000),
-        stakeManager.connect(outsider).postBond(outsider.address, E(1)),
+        stakeManager.connect(outsider).slash(provider.address, E(1), 5_000),
         stakeManager.connect(outsider).releaseBond(outsider.address, E(10)),
       ];
       for (const call of calls) {
@@ -541,41 +600,52 @@ describe("StakeManager", () => {
       const { stakeManager, admin, provider } = await load(staked);
       const role = await stakeManager.DISPUTE_ROLE();
       expect(await stakeManager.hasRole(role, admin.address)).to.equal(false);
-      await expect(stakeManager.connect(admin).lockStake(provider.address))
+      await expect(stakeManager.connect(admin).slash(provider.address, E(1), 5_000))
         .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
         .withArgs(admin.address, role);
+    });
+
+    it("has no lockStake or postBond any more (only openDisputeStake moves a bond in)", async () => {
+      const { stakeManager } = await load(staked);
+      const abi: Interface = stakeManager.interface;
+      expect(abi.getFunction("lockStake")).to.equal(null);
+      expect(abi.getFunction("postBond")).to.equal(null);
     });
   });
 
   describe("governance setters", () => {
     it("setTreasury redirects future slashes and emits TreasuryUpdated", async () => {
       const core = await load(staked);
-      const { stakeManager, admin, outsider, disputer, provider, challenger } = core;
+      const { stakeManager, admin, outsider, disputer, provider } = core;
       await expect(stakeManager.connect(admin).setTreasury(outsider.address))
         .to.emit(stakeManager, "TreasuryUpdated")
         .withArgs(outsider.address);
       expect(await stakeManager.treasury()).to.equal(outsider.address);
-      await stakeManager.connect(disputer).slash(provider.address, E(10), challenger.address, 0);
-      expect(await stakeManager.creditOf(outsider.address)).to.equal(E(10));
+      await stakeManager.connect(disputer).slash(provider.address, E(10), 2_000);
+      expect(await stakeManager.creditOf(outsider.address)).to.equal(E(8));
     });
 
-    it("setChallengerShareBps sets the share and emits ChallengerShareUpdated, up to 10,000 bps", async () => {
+    it("setChallengerShareBps accepts 2,000 and 5,000 bps and emits ChallengerShareUpdated", async () => {
       const { stakeManager, admin } = await load(staked);
-      await expect(stakeManager.connect(admin).setChallengerShareBps(10_000))
-        .to.emit(stakeManager, "ChallengerShareUpdated")
-        .withArgs(10_000);
-      expect(await stakeManager.challengerShareBps()).to.equal(10_000n);
+      for (const bps of [2_000, 5_000, 3_000]) {
+        await expect(stakeManager.connect(admin).setChallengerShareBps(bps))
+          .to.emit(stakeManager, "ChallengerShareUpdated")
+          .withArgs(bps);
+        expect(await stakeManager.challengerShareBps()).to.equal(BigInt(bps));
+      }
     });
 
-    it("reverts with StakeManagerZeroAddress for a zero treasury and StakeManagerInvalidShare above 10,000 bps", async () => {
+    it("reverts with StakeManagerZeroAddress for a zero treasury and StakeManagerInvalidShare(bps, 2000, 5000) outside the bounds", async () => {
       const { stakeManager, admin, treasury } = await load(staked);
       await expect(stakeManager.connect(admin).setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(
         stakeManager,
         "StakeManagerZeroAddress",
       );
-      await expect(stakeManager.connect(admin).setChallengerShareBps(10_001))
-        .to.be.revertedWithCustomError(stakeManager, "StakeManagerInvalidShare")
-        .withArgs(10_001);
+      for (const bps of [1_999, 5_001]) {
+        await expect(stakeManager.connect(admin).setChallengerShareBps(bps))
+          .to.be.revertedWithCustomError(stakeManager, "StakeManagerInvalidShare")
+          .withArgs(bps, 2_000, 5_000);
+      }
       expect(await stakeManager.treasury()).to.equal(treasury.address);
       expect(await stakeManager.challengerShareBps()).to.equal(5_000n);
     });
@@ -585,7 +655,7 @@ describe("StakeManager", () => {
       await expect(stakeManager.connect(disputer).setTreasury(disputer.address))
         .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
         .withArgs(disputer.address, ZERO_HASH);
-      await expect(stakeManager.connect(disputer).setChallengerShareBps(1))
+      await expect(stakeManager.connect(disputer).setChallengerShareBps(3_000))
         .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
         .withArgs(disputer.address, ZERO_HASH);
       expect(await stakeManager.treasury()).to.equal(treasury.address);
@@ -605,11 +675,12 @@ describe("StakeManager", () => {
       ] as const;
     }
 
-    it("accepts an unbonding delay one second above PolicyBounds.MIN_UNBONDING_DELAY and sets every parameter", async () => {
+    it("accepts an unbonding delay of 109 days + 1 s (one second above PolicyBounds.MIN_UNBONDING_DELAY) and sets every parameter", async () => {
       const core = await load(deployed);
       const a = await args(core);
+      expect(Bounds.MIN_UNBONDING_DELAY).to.equal(109 * 24 * 3600);
       const sm = await ethers.deployContract("StakeManager", [...a]);
-      expect(await sm.unbondingDelay()).to.equal(BigInt(Bounds.MIN_UNBONDING_DELAY + 1));
+      expect(await sm.unbondingDelay()).to.equal(BigInt(109 * 24 * 3600 + 1));
       expect(await sm.token()).to.equal(a[0]);
       expect(await sm.ledger()).to.equal(a[1]);
       expect(await sm.hasRole(ZERO_HASH, core.admin.address)).to.equal(true);
@@ -618,14 +689,14 @@ describe("StakeManager", () => {
       expect(await sm.totalOwed()).to.equal(0n);
     });
 
-    it("reverts with StakeManagerUnbondingDelayTooShort at or below PolicyBounds.MIN_UNBONDING_DELAY", async () => {
+    it("reverts with StakeManagerUnbondingDelayTooShort at exactly 109 days and below", async () => {
       const core = await load(deployed);
       const factory = await ethers.getContractFactory("StakeManager");
       const a = await args(core);
-      for (const delay of [Bounds.MIN_UNBONDING_DELAY, Bounds.MIN_UNBONDING_DELAY - 1, 0]) {
+      for (const delay of [Bounds.MIN_UNBONDING_DELAY, Bounds.MIN_UNBONDING_DELAY - 1, 73 * 24 * 3600, 0]) {
         await expect(factory.deploy(a[0], a[1], a[2], a[3], a[4], delay))
           .to.be.revertedWithCustomError(factory, "StakeManagerUnbondingDelayTooShort")
-          .withArgs(delay, Bounds.MIN_UNBONDING_DELAY);
+          .withArgs(delay, 109 * 24 * 3600);
       }
     });
 
@@ -640,24 +711,34 @@ describe("StakeManager", () => {
       }
     });
 
-    it("reverts with StakeManagerInvalidShare for a share above 10,000 bps", async () => {
+    it("accepts a share of 2,000 and 5,000 bps and reverts with StakeManagerInvalidShare(bps, 2000, 5000) for 1,999 and 5,001", async () => {
       const core = await load(deployed);
       const factory = await ethers.getContractFactory("StakeManager");
       const a = await args(core);
-      await expect(factory.deploy(a[0], a[1], a[2], a[3], 10_001, a[5]))
-        .to.be.revertedWithCustomError(factory, "StakeManagerInvalidShare")
-        .withArgs(10_001);
+      for (const bps of [2_000, 5_000]) {
+        const sm = await factory.deploy(a[0], a[1], a[2], a[3], bps, a[5]);
+        expect(await sm.challengerShareBps()).to.equal(BigInt(bps));
+      }
+      for (const bps of [1_999, 5_001]) {
+        await expect(factory.deploy(a[0], a[1], a[2], a[3], bps, a[5]))
+          .to.be.revertedWithCustomError(factory, "StakeManagerInvalidShare")
+          .withArgs(bps, 2_000, 5_000);
+      }
     });
   });
 
   describe("views", () => {
-    it("report the token, the ledger, the deployed delay and the totals", async () => {
+    it("report the token, the ledger, the deployed 110-day delay and the totals", async () => {
       const core = await load(staked);
-      const { stakeManager, token, ledger, disputer, challenger } = core;
+      const { stakeManager, token, ledger, disputer, provider, challenger } = core;
       expect(await stakeManager.token()).to.equal(await token.getAddress());
       expect(await stakeManager.ledger()).to.equal(await ledger.getAddress());
+      expect(DEFAULT_UNBONDING_DELAY).to.equal(110 * 24 * 3600);
       expect(await stakeManager.unbondingDelay()).to.equal(BigInt(DEFAULT_UNBONDING_DELAY));
-      await stakeManager.connect(disputer).postBond(challenger.address, E(7));
+      await stakeManager.connect(disputer).openDisputeStake(provider.address, challenger.address, E(7));
+      expect(await stakeManager.totalOwed()).to.equal(E(307));
+      await stakeManager.connect(disputer).slash(provider.address, E(10), 5_000);
+      // A slash moves value between totals; it never changes what is owed.
       expect(await stakeManager.totalOwed()).to.equal(E(307));
       expect(plain(await stakeManager.stakeOf(challenger.address))).to.deep.equal(plain([0n, 0n, 0n, 0n]));
       await expectSolvent(core);
