@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { hashVector, modelIdOf, graphHash, traceRoot } from "../../src/engine/index.js";
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
+import { hashVector, traceRoot } from "../../src/engine/index.js";
 import { infer, paramsFrom, pseudoDigit } from "../helpers/disputeFixture.js";
 import {
+  checkVaultAfterEach,
   commitBatch,
   commitInference,
   deadlineOf,
@@ -10,6 +12,7 @@ import {
   fingerprint,
   fraudProof,
   inferenceOf,
+  keyOf,
   neuronProofAt,
   openGame,
   openLeafGame,
@@ -17,6 +20,7 @@ import {
   passDeadline,
   Phase,
   playToProof,
+  revealInput,
   revealLayer,
   revealTrace,
   selectLayer,
@@ -56,7 +60,9 @@ async function leafFixture() {
 /** Asserts that `call` reverts with the game's custom error `name(args)` and that nothing changed. */
 async function rejects(f: Mnist, games: Game[], call: () => Promise<unknown>, name: string, args: unknown[]) {
   const ids = games.map((g) => g.id);
-  const targets = games.filter((g) => !g.params.isLeaf).map((g) => g.c.id);
+  // The ledger records and reward pools of the targets (a leaf's pool is under its leaf key).
+  const keys = await Promise.all(games.map((g) => f.disputeGame.targetKeyOf(g.params)));
+  const targets = [...new Set([...games.map((g) => g.c.id), ...keys])];
   const before = await fingerprint(f, ids, targets);
   await expect(call())
     .to.be.revertedWithCustomError(f.disputeGame, name)
@@ -65,6 +71,13 @@ async function rejects(f: Mnist, games: Game[], call: () => Promise<unknown>, na
 }
 
 describe("DisputeGame errors", () => {
+  const guard = checkVaultAfterEach();
+  /** Loads a fixture and hands its deployment to the vault check (run after every test). */
+  const load = async <T extends { f: Mnist }>(fixture: () => Promise<T>): Promise<T> => {
+    const s = await networkHelpers.loadFixture(fixture);
+    guard(s.f);
+    return s;
+  };
   describe("DisputeGameUnknownDispute", () => {
     const tamperings: [string, (p: Params) => Params][] = [
       ["target", (p) => ({ ...p, target: ethers.id("other") })],
@@ -77,11 +90,12 @@ describe("DisputeGame errors", () => {
       ["slashAmount", (p) => ({ ...p, slashAmount: 0n })],
       ["responseWindow", (p) => ({ ...p, responseWindow: 10n ** 9n })],
       ["challengerShareBps", (p) => ({ ...p, challengerShareBps: 10_000n })],
-      ["nonce", (p) => ({ ...p, nonce: 1n })],
+      ["numLayers", (p) => ({ ...p, numLayers: 2n })],
+      ["nonce", (p) => ({ ...p, nonce: BigInt(p.nonce) + 1n })],
     ];
     for (const [field, tamper] of tamperings) {
       it(`rejects every move, timeout and close with params whose ${field} was tampered`, async () => {
-        const { f, g } = await networkHelpers.loadFixture(openFixture);
+        const { f, g } = await load(openFixture);
         const bad = tamper(g.params);
         const id = await f.disputeGame.disputeIdOf(bad);
         expect(id).to.not.equal(g.id);
@@ -94,14 +108,21 @@ describe("DisputeGame errors", () => {
           [id],
         );
         await rejects(f, [g], () => disputeGame.timeout(bad), "DisputeGameUnknownDispute", [id]);
-        await rejects(f, [g], () => disputeGame.closeOverturned(bad), "DisputeGameUnknownDispute", [id]);
+        await rejects(
+          f,
+          [g],
+          () => disputeGame.connect(f.challenger).closeOverturned(bad),
+          "DisputeGameUnknownDispute",
+          [id],
+        );
+        await rejects(f, [g], () => disputeGame.claimReward(bad), "DisputeGameNoReward", [id]);
       });
     }
   });
 
   describe("DisputeGameUnexpectedPhase", () => {
     it("rejects every challenger move and the input moves while the game awaits the trace", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       const { disputeGame, challenger, provider } = f;
       await rejects(f, [g], () => selectLayer(f, g, 2), "DisputeGameUnexpectedPhase", [
         g.id,
@@ -137,7 +158,7 @@ describe("DisputeGame errors", () => {
     });
 
     it("rejects a second trace once the game awaits the layer selection", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       await revealTrace(f, g);
       await rejects(f, [g], () => revealTrace(f, g), "DisputeGameUnexpectedPhase", [
         g.id,
@@ -149,7 +170,7 @@ describe("DisputeGame errors", () => {
 
   describe("DisputeGameWrongParty", () => {
     it("rejects each move sent by anyone but the party whose move it is", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       const { disputeGame, provider, challenger, watcher } = f;
       await rejects(
         f,
@@ -184,7 +205,7 @@ describe("DisputeGame errors", () => {
     });
 
     it("rejects the input moves of a leaf game sent by the wrong party", async () => {
-      const { f, batch, g } = await networkHelpers.loadFixture(leafFixture);
+      const { f, batch, g } = await load(leafFixture);
       const { disputeGame, provider, challenger } = f;
       const input = vectorToHex(batch.runs[1].input);
       await rejects(
@@ -205,7 +226,7 @@ describe("DisputeGame errors", () => {
 
   describe("DisputeGameDeadlinePassed and DisputeGameDeadlineNotPassed", () => {
     it("rejects the right party's move one second after its deadline", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       const deadline = await deadlineOf(f, g);
       await networkHelpers.time.setNextBlockTimestamp(deadline + 1n);
       await networkHelpers.mine();
@@ -213,7 +234,7 @@ describe("DisputeGame errors", () => {
     });
 
     it("rejects a timeout before the deadline", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       await rejects(f, [g], () => f.disputeGame.timeout(g.params), "DisputeGameDeadlineNotPassed", [
         g.id,
         await deadlineOf(f, g),
@@ -223,70 +244,115 @@ describe("DisputeGame errors", () => {
 
   describe("DisputeGameAlreadyResolved", () => {
     it("rejects every move, timeout and close of a resolved game", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       await passDeadline(connection, f, g);
       await f.disputeGame.timeout(g.params);
       expect((await f.disputeGame.gameOf(g.id)).outcome).to.equal(Outcome.ChallengerWon);
       await rejects(f, [g], () => revealTrace(f, g), "DisputeGameAlreadyResolved", [g.id]);
       await rejects(f, [g], () => selectLayer(f, g, 1), "DisputeGameAlreadyResolved", [g.id]);
       await rejects(f, [g], () => f.disputeGame.timeout(g.params), "DisputeGameAlreadyResolved", [g.id]);
-      await rejects(f, [g], () => f.disputeGame.closeOverturned(g.params), "DisputeGameAlreadyResolved", [g.id]);
+      await rejects(
+        f,
+        [g],
+        () => f.disputeGame.connect(f.challenger).closeOverturned(g.params),
+        "DisputeGameAlreadyResolved",
+        [g.id],
+      );
     });
   });
 
   describe("opening errors", () => {
-    it("DisputeGameInferenceMismatch: the inference does not hash to the commitment", async () => {
-      const { f, c, g } = await networkHelpers.loadFixture(openFixture);
-      const wrong = inferenceOf(c.honest);
+    it("DisputeGameInputAlreadyPublic: an input demand on a commitment whose event carries the input", async () => {
+      const { f, c, g } = await load(openFixture);
       await rejects(
         f,
         [g],
-        () => f.disputeGame.connect(f.challenger2).openDispute(c.id, f.commitments.modelId, wrong),
-        "DisputeGameInferenceMismatch",
+        () => f.disputeGame.connect(f.challenger2).openDispute(keyOf(c), true, 1n),
+        "DisputeGameInputAlreadyPublic",
         [c.id],
       );
     });
 
-    it("DisputeGameUnsupportedEngine: the model is evaluated with another engine", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
-      const engineId = ethers.id("onnx.float32");
-      await f.registry
-        .connect(f.publisher)
-        .registerModel(f.commitments.weightsRoot, f.commitments.graphHash, engineId, "ipfs://onnx", f.policy);
-      const modelId = await f.registry.computeModelId(f.commitments.weightsRoot, f.commitments.graphHash, engineId);
-      const c = await commitInference(f, { seed: 4, modelId });
+    it("a URI commitment opened with an input demand must reveal exactly inDim bytes hashing to its input hash", async () => {
+      const { f } = await load(openFixture);
+      const c = await commitInference(f, { seed: 3, uri: true });
+      const g = await openGame(f, c, f.challenger2, { demandInput: true });
+      expect((await f.disputeGame.gameOf(g.id)).phase).to.equal(Phase.AwaitingInput);
       await rejects(
         f,
         [g],
-        () => f.disputeGame.connect(f.challenger).openDispute(c.id, modelId, c.inference),
-        "DisputeGameUnsupportedEngine",
-        [modelId, engineId],
+        () => f.disputeGame.connect(f.provider).revealInput(g.params, "0x01"),
+        "DisputeGameInputLengthMismatch",
+        [784, 1],
       );
-    });
-
-    it("a single commitment opened with an input demand must reveal bytes hashing to its input hash", async () => {
-      const { f, c } = await networkHelpers.loadFixture(openFixture);
-      const tx = await f.disputeGame
-        .connect(f.challenger2)
-        .openDisputeWithInputDemand(c.id, f.commitments.modelId, c.inference);
-      const params = await paramsFrom(f.disputeGame, tx);
-      const id = await f.disputeGame.disputeIdOf(params);
-      expect((await f.disputeGame.gameOf(id)).phase).to.equal(BigInt(Phase.AwaitingInput));
-      await expect(f.disputeGame.connect(f.provider).revealInput(params, "0x01"))
-        .to.be.revertedWithCustomError(f.disputeGame, "DisputeGameInputHashMismatch")
-        .withArgs(c.inference.inputHash, ethers.keccak256("0x01"));
-      await f.disputeGame.connect(f.provider).revealInput(params, vectorToHex(c.input));
-      expect((await f.disputeGame.gameOf(id)).phase).to.equal(BigInt(Phase.InputRevealed));
+      const other = vectorToHex(pseudoDigit(4));
+      await rejects(
+        f,
+        [g],
+        () => f.disputeGame.connect(f.provider).revealInput(g.params, other),
+        "DisputeGameInputHashMismatch",
+        [c.inference.inputHash, ethers.keccak256(other)],
+      );
+      await revealInput(f, g);
+      expect((await f.disputeGame.gameOf(g.id)).phase).to.equal(Phase.InputRevealed);
     });
   });
 
-  describe("DisputeGameDuplicate", () => {
-    it("rejects a second game of the same challenger on the same target in the same block", async () => {
-      const { f, c } = await networkHelpers.loadFixture(openFixture);
-      const open = () =>
-        f.disputeGame
-          .connect(f.challenger2)
-          .openDispute(c.id, f.commitments.modelId, c.inference, { gasLimit: 1_000_000 });
+  describe("DisputeGameDuplicate and opener-chosen nonces", () => {
+    it("lands the same opening on the same id in another block after a reorg", async () => {
+      // Before: the nonce was the opening's block number, so a reorg that moved the opening to another block
+      // gave it another id, and every move signed for the first id missed. Now the opener chooses the nonce.
+      const { f, c } = await load(openFixture);
+      const open = () => f.disputeGame.connect(f.challenger2).openDispute(keyOf(c), false, 42n);
+      const snapshot = await networkHelpers.takeSnapshot();
+      const first = await open();
+      const params = await paramsFrom(f.disputeGame, first);
+      const id = await f.disputeGame.disputeIdOf(params);
+      const block = (await first.wait())!.blockNumber;
+      // Undo the opening (as a reorg would), let some blocks pass, and send it again.
+      await snapshot.restore();
+      expect((await f.disputeGame.gameOf(id)).phase).to.equal(Phase.None);
+      await networkHelpers.mine(5);
+      const again = await open();
+      expect((await again.wait())!.blockNumber).to.be.greaterThan(block);
+      const paramsAgain = await paramsFrom(f.disputeGame, again);
+      expect(paramsAgain).to.deep.equal(params);
+      expect(await f.disputeGame.disputeIdOf(paramsAgain)).to.equal(id);
+      expect((await f.disputeGame.gameOf(id)).phase).to.equal(Phase.AwaitingTrace);
+      // A move signed for the first opening lands on the game that exists now.
+      await expect(f.disputeGame.connect(f.provider).revealTrace(params, c.claimed.layerHashes))
+        .to.emit(f.disputeGame, "TraceRevealed")
+        .withArgs(id, c.claimed.layerHashes, anyValue);
+    });
+
+    it("rejects a second opening with the same nonce; another nonce opens another game", async () => {
+      const { f, c, g } = await load(openFixture);
+      const dup = await openGame(f, c, f.challenger2, { nonce: 9n });
+      await rejects(
+        f,
+        [g, dup],
+        () => f.disputeGame.connect(f.challenger2).openDispute(keyOf(c), false, 9n),
+        "DisputeGameDuplicate",
+        [dup.id],
+      );
+      // The demand flag is not part of the id: with the same nonce it is the same game.
+      const uri = await commitInference(f, { seed: 6, uri: true });
+      const plain = await openGame(f, uri, f.challenger2, { nonce: 9n });
+      await rejects(
+        f,
+        [plain],
+        () => f.disputeGame.connect(f.challenger2).openDispute(keyOf(uri), true, 9n),
+        "DisputeGameDuplicate",
+        [plain.id],
+      );
+      const other = await openGame(f, c, f.challenger2, { nonce: 10n });
+      expect(other.id).to.not.equal(dup.id);
+      expect((await f.ledger.recordOf(c.id)).openDisputes).to.equal(3n);
+    });
+
+    it("rejects a second opening with the same nonce in the same block", async () => {
+      const { f, c } = await load(openFixture);
+      const open = () => f.disputeGame.connect(f.challenger2).openDispute(keyOf(c), false, 5n, { gasLimit: 1_000_000 });
       await connection.provider.request({ method: "evm_setAutomine", params: [false] });
       const first = await open();
       const second = await open();
@@ -294,7 +360,7 @@ describe("DisputeGame errors", () => {
       await connection.provider.request({ method: "evm_setAutomine", params: [true] });
       const params = await paramsFrom(f.disputeGame, first);
       const id = await f.disputeGame.disputeIdOf(params);
-      expect(params.nonce).to.equal(BigInt((await first.wait())!.blockNumber));
+      expect(params.nonce).to.equal(5n);
       await expect(second).to.be.revertedWithCustomError(f.disputeGame, "DisputeGameDuplicate").withArgs(id);
       expect(
         (await second.wait().catch((e: { receipt?: { blockNumber: number } }) => e.receipt))?.blockNumber,
@@ -304,7 +370,7 @@ describe("DisputeGame errors", () => {
 
   describe("DisputeGameInputHashMismatch", () => {
     it("rejects a revealed input that does not hash to the leaf's input hash", async () => {
-      const { f, batch, g } = await networkHelpers.loadFixture(leafFixture);
+      const { f, batch, g } = await load(leafFixture);
       const wrong = vectorToHex(batch.runs[0].input);
       await rejects(
         f,
@@ -317,15 +383,18 @@ describe("DisputeGame errors", () => {
   });
 
   describe("trace errors", () => {
-    it("DisputeGameInvalidTraceLength: fewer than two hashes", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
-      const reveal = (hashes: string[]) => () => f.disputeGame.connect(f.provider).revealTrace(g.params, hashes);
-      await rejects(f, [g], reveal([]), "DisputeGameInvalidTraceLength", [0]);
-      await rejects(f, [g], reveal([g.c.inference.inputHash]), "DisputeGameInvalidTraceLength", [1]);
+    it("DisputeGameInvalidTraceLength: anything but L + 1 hashes", async () => {
+      const { f, g } = await load(openFixture);
+      const hashes = g.c.claimed.layerHashes;
+      const reveal = (h: string[]) => () => f.disputeGame.connect(f.provider).revealTrace(g.params, h);
+      await rejects(f, [g], reveal([]), "DisputeGameInvalidTraceLength", [0, 4]);
+      await rejects(f, [g], reveal([hashes[0]]), "DisputeGameInvalidTraceLength", [1, 4]);
+      await rejects(f, [g], reveal(hashes.slice(0, 3)), "DisputeGameInvalidTraceLength", [3, 4]);
+      await rejects(f, [g], reveal([...hashes, hashes[3]]), "DisputeGameInvalidTraceLength", [5, 4]);
     });
 
     it("DisputeGameTraceRootMismatch: the hashes are not the committed trace", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       const honest = g.c.honest.layerHashes;
       await rejects(
         f,
@@ -337,10 +406,10 @@ describe("DisputeGame errors", () => {
     });
 
     it("DisputeGameTraceInputMismatch: s_0 is not the committed input hash", async () => {
-      const { f } = await networkHelpers.loadFixture(openFixture);
+      const { f } = await load(openFixture);
       const other = infer(f.model, pseudoDigit(9));
       const inference = { ...inferenceOf(other), inputHash: hashVector(pseudoDigit(5)) };
-      const c = await commitInference(f, { seed: 5, claimed: other, inference });
+      const c = await commitInference(f, { seed: 5, claimed: other, inference, uri: true });
       const g = await openGame(f, c);
       await rejects(f, [g], () => revealTrace(f, g), "DisputeGameTraceInputMismatch", [
         inference.inputHash,
@@ -349,7 +418,7 @@ describe("DisputeGame errors", () => {
     });
 
     it("DisputeGameTraceOutputMismatch: s_L is not the committed output hash", async () => {
-      const { f } = await networkHelpers.loadFixture(openFixture);
+      const { f } = await load(openFixture);
       const honest = infer(f.model, pseudoDigit(5));
       const inference = { ...inferenceOf(honest), outputHash: ethers.id("another output") };
       const c = await commitInference(f, { seed: 5, claimed: honest, inference });
@@ -363,21 +432,33 @@ describe("DisputeGame errors", () => {
 
   describe("layer errors", () => {
     it("DisputeGameInvalidLayer: layer 0 or above L", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       await revealTrace(f, g);
       await rejects(f, [g], () => selectLayer(f, g, 0), "DisputeGameInvalidLayer", [0, 3]);
       await rejects(f, [g], () => selectLayer(f, g, 4), "DisputeGameInvalidLayer", [4, 3]);
     });
 
     it("DisputeGameUnexpectedLayer: the provider answers another layer than the selected one", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       await revealTrace(f, g);
       await selectLayer(f, g, 2);
       await rejects(f, [g], () => revealLayer(f, g, 3), "DisputeGameUnexpectedLayer", [3, 2]);
     });
 
+    it("DisputeGameActivationLengthMismatch: the revealed activation is not outDim(l) bytes", async () => {
+      const { f, g } = await load(openFixture);
+      await revealTrace(f, g);
+      await selectLayer(f, g, 2);
+      const reveal = (v: Int8Array) => () =>
+        f.disputeGame.connect(f.provider).revealLayer(g.params, 2, g.c.claimed.layerHashes, vectorToHex(v));
+      const claimed = g.c.claimed.activations[2];
+      await rejects(f, [g], reveal(claimed.slice(0, 63)), "DisputeGameActivationLengthMismatch", [2, 64, 63]);
+      await rejects(f, [g], reveal(new Int8Array(65)), "DisputeGameActivationLengthMismatch", [2, 64, 65]);
+      await rejects(f, [g], reveal(new Int8Array(0)), "DisputeGameActivationLengthMismatch", [2, 64, 0]);
+    });
+
     it("DisputeGameActivationMismatch: the revealed activation is not the preimage of s_l", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+      const { f, g } = await load(openFixture);
       await revealTrace(f, g);
       await selectLayer(f, g, 2);
       const honest = g.c.honest.activations[2];
@@ -390,82 +471,71 @@ describe("DisputeGame errors", () => {
       );
     });
 
-    it("DisputeGameTraceRootMismatch: revealLayer with hashes that are not the committed trace", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
+    it("DisputeGameTraceRootMismatch and InvalidTraceLength: revealLayer with hashes that are not the trace", async () => {
+      const { f, g } = await load(openFixture);
       await revealTrace(f, g);
       await selectLayer(f, g, 2);
       const forged: string[] = [...g.c.claimed.layerHashes];
       forged[3] = ethers.id("forged");
+      const activation = vectorToHex(g.c.claimed.activations[2]);
       await rejects(
         f,
         [g],
-        () =>
-          f.disputeGame.connect(f.provider).revealLayer(g.params, 2, forged, vectorToHex(g.c.claimed.activations[2])),
+        () => f.disputeGame.connect(f.provider).revealLayer(g.params, 2, forged, activation),
         "DisputeGameTraceRootMismatch",
         [g.c.inference.traceRoot, traceRoot(forged)],
+      );
+      await rejects(
+        f,
+        [g],
+        () => f.disputeGame.connect(f.provider).revealLayer(g.params, 2, forged.slice(0, 3), activation),
+        "DisputeGameInvalidTraceLength",
+        [3, 4],
       );
     });
   });
 
   describe("neuron proof errors", () => {
-    it("DisputeGameActivationMismatch: the input or output is not the preimage of s_(l-1) or s_l", async () => {
-      const { f, g } = await networkHelpers.loadFixture(proofFixture);
+    /** `keccak256(abi.encode(a, b))`: the pair of vector hashes the game records at revealLayer. */
+    const pair = (a: string, b: string) =>
+      ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [a, b]));
+
+    it("DisputeGameVectorsMismatch: the input or output is not the recorded s_(l-1) or s_l", async () => {
+      const { f, g } = await load(proofFixture);
       const proof = fraudProof(f, g, 2);
+      const stored = pair(g.c.claimed.layerHashes[1], g.c.claimed.layerHashes[2]);
       const input = g.c.claimed.activations[1].slice();
       input[0] ^= 1;
       await rejects(
         f,
         [g],
         () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, { ...proof, input: vectorToHex(input) }),
-        "DisputeGameActivationMismatch",
-        [1, g.c.claimed.layerHashes[1], hashVector(input)],
+        "DisputeGameVectorsMismatch",
+        [stored, pair(hashVector(input), g.c.claimed.layerHashes[2])],
       );
       const output = g.c.honest.activations[2];
       await rejects(
         f,
         [g],
         () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, { ...proof, output: vectorToHex(output) }),
-        "DisputeGameActivationMismatch",
-        [2, g.c.claimed.layerHashes[2], hashVector(output)],
+        "DisputeGameVectorsMismatch",
+        [stored, pair(g.c.claimed.layerHashes[1], hashVector(output))],
       );
-    });
-
-    it("DisputeGameTraceRootMismatch: the proof's hashes are not the committed trace", async () => {
-      const { f, g } = await networkHelpers.loadFixture(proofFixture);
-      const proof = fraudProof(f, g, 2);
-      const forged = [...proof.layerHashes].reverse();
+      // Swapped vectors do not pass either.
       await rejects(
         f,
         [g],
-        () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, { ...proof, layerHashes: forged }),
-        "DisputeGameTraceRootMismatch",
-        [g.c.inference.traceRoot, traceRoot(forged)],
+        () =>
+          f.disputeGame
+            .connect(f.challenger)
+            .proveNeuron(g.params, { ...proof, input: proof.output, output: proof.input }),
+        "DisputeGameVectorsMismatch",
+        [stored, pair(g.c.claimed.layerHashes[2], g.c.claimed.layerHashes[1])],
       );
     });
 
-    it("DisputeGameModelMismatch: a wrong weights root or graph", async () => {
-      const { f, g } = await networkHelpers.loadFixture(proofFixture);
-      const proof = fraudProof(f, g, 2);
-      const root = ethers.id("other weights");
-      await rejects(
-        f,
-        [g],
-        () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, { ...proof, weightsRoot: root }),
-        "DisputeGameModelMismatch",
-        [f.commitments.modelId, modelIdOf(root, f.commitments.graphHash)],
-      );
-      const graph = proof.graph.map((s, i) => (i === 1 ? { ...s, relu: !s.relu } : s));
-      await rejects(
-        f,
-        [g],
-        () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, { ...proof, graph }),
-        "DisputeGameModelMismatch",
-        [f.commitments.modelId, modelIdOf(f.commitments.weightsRoot, graphHash(graph))],
-      );
-    });
-
-    it("DisputeGameInputLengthMismatch: layer l-1's vector has the wrong width above layer 1", async () => {
-      const { f } = await networkHelpers.loadFixture(openFixture);
+    it("DisputeGamePreviousLengthMismatch: layer l-1's vector has the wrong width above layer 1", async () => {
+      const { f } = await load(openFixture);
       const h = infer(f.model, pseudoDigit(6)).activations;
       const claimed = traceOf([h[0], h[1].slice(0, 127), h[2], h[3]]);
       const c = await commitInference(f, { seed: 6, claimed });
@@ -475,25 +545,27 @@ describe("DisputeGame errors", () => {
         f,
         [g],
         () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, neuronProofAt(f, g, 2, 0)),
-        "DisputeGameInputLengthMismatch",
+        "DisputeGamePreviousLengthMismatch",
         [128, 127],
       );
     });
 
     it("DisputeGameInvalidNeuron: the neuron index is not below the layer's width", async () => {
-      const { f, g } = await networkHelpers.loadFixture(proofFixture);
-      const proof = { ...fraudProof(f, g, 2), neuron: 64 };
-      await rejects(
-        f,
-        [g],
-        () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, proof),
-        "DisputeGameInvalidNeuron",
-        [64, 64],
-      );
+      const { f, g } = await load(proofFixture);
+      for (const neuron of [64, 2 ** 32 - 1]) {
+        const proof = { ...fraudProof(f, g, 2), neuron };
+        await rejects(
+          f,
+          [g],
+          () => f.disputeGame.connect(f.challenger).proveNeuron(g.params, proof),
+          "DisputeGameInvalidNeuron",
+          [neuron, 64],
+        );
+      }
     });
 
     it("DisputeGameInvalidRowProof: a tampered row, bias or proof, or another neuron's row", async () => {
-      const { f, g } = await networkHelpers.loadFixture(proofFixture);
+      const { f, g } = await load(proofFixture);
       const proof = fraudProof(f, g, 2);
       const row = ethers.getBytes(proof.row);
       row[0] ^= 1;
@@ -517,7 +589,7 @@ describe("DisputeGame errors", () => {
     });
 
     it("DisputeGameNeuronMatches: the disputed neuron is the provider's correct value", async () => {
-      const { f, g } = await networkHelpers.loadFixture(proofFixture);
+      const { f, g } = await load(proofFixture);
       await rejects(
         f,
         [g],
@@ -528,20 +600,64 @@ describe("DisputeGame errors", () => {
     });
   });
 
-  describe("DisputeGameTargetNotOverturned", () => {
-    it("rejects closing a game whose target is not overturned", async () => {
-      const { f, g } = await networkHelpers.loadFixture(openFixture);
-      await rejects(f, [g], () => f.disputeGame.closeOverturned(g.params), "DisputeGameTargetNotOverturned", [g.id]);
+  describe("closing and reward errors", () => {
+    it("DisputeGameTargetNotOverturned: closing a game whose target is not overturned", async () => {
+      const { f, g } = await load(openFixture);
+      await rejects(
+        f,
+        [g],
+        () => f.disputeGame.connect(f.challenger).closeOverturned(g.params),
+        "DisputeGameTargetNotOverturned",
+        [g.id],
+      );
       const { g: leaf } = await leafFixtureOn(f);
-      await rejects(f, [leaf], () => f.disputeGame.closeOverturned(leaf.params), "DisputeGameTargetNotOverturned", [
-        leaf.id,
+      await rejects(
+        f,
+        [leaf],
+        () => f.disputeGame.connect(f.challenger).closeOverturned(leaf.params),
+        "DisputeGameTargetNotOverturned",
+        [leaf.id],
+      );
+    });
+
+    it("DisputeGameWrongParty: closing another challenger's game, even the provider's", async () => {
+      const { f, c, g } = await load(openFixture);
+      const other = await openGame(f, c, f.challenger2);
+      await passDeadline(connection, f, g);
+      await f.disputeGame.timeout(g.params); // overturns c; `other` stays open
+      for (const who of [f.provider, f.challenger, f.watcher]) {
+        await rejects(
+          f,
+          [g, other],
+          () => f.disputeGame.connect(who).closeOverturned(other.params),
+          "DisputeGameWrongParty",
+          [other.id, who.address, f.challenger2.address],
+        );
+      }
+    });
+
+    it("DisputeGameRewardPending and DisputeGameNoReward: claims before the pool settles, twice, or by a loser", async () => {
+      const { f, c, g } = await load(openFixture);
+      const other = await openGame(f, c, f.challenger2);
+      const unknown = { ...g.params, nonce: 12345n };
+      await rejects(f, [g, other], () => f.disputeGame.claimReward(g.params), "DisputeGameNoReward", [g.id]);
+      await passDeadline(connection, f, g);
+      await f.disputeGame.timeout(g.params);
+      await rejects(f, [g, other], () => f.disputeGame.claimReward(g.params), "DisputeGameRewardPending", [g.id, 1]);
+      await rejects(f, [g, other], () => f.disputeGame.claimReward(other.params), "DisputeGameNoReward", [other.id]);
+      await rejects(f, [g, other], () => f.disputeGame.claimReward(unknown), "DisputeGameNoReward", [
+        await f.disputeGame.disputeIdOf(unknown),
       ]);
+      await f.disputeGame.connect(f.challenger2).closeOverturned(other.params);
+      await f.disputeGame.claimReward(g.params);
+      await rejects(f, [g, other], () => f.disputeGame.claimReward(g.params), "DisputeGameNoReward", [g.id]);
+      await rejects(f, [g, other], () => f.disputeGame.claimReward(other.params), "DisputeGameNoReward", [other.id]);
     });
   });
 
   describe("DisputeGameZeroAddress", () => {
     it("rejects a zero admin, registry, ledger or stake manager at construction", async () => {
-      const { f } = await networkHelpers.loadFixture(openFixture);
+      const { f } = await load(openFixture);
       const args = [
         f.admin.address,
         await f.registry.getAddress(),

@@ -1,9 +1,18 @@
 import { expect } from "chai";
 import type { NetworkConnection } from "hardhat/types/network";
-import type { ContractTransactionResponse, Typed } from "ethers";
+import {
+  AbiCoder,
+  ZeroHash,
+  hexlify,
+  toUtf8Bytes,
+  keccak256 as keccak,
+  type ContractTransactionResponse,
+  type Typed,
+} from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { hashVector, traceRoot, type Hex, type RunResult } from "../../src/engine/index.js";
+import { hashVector, traceRoot, type RunResult } from "../../src/engine/index.js";
 import type { NeuronProofArgs } from "../../src/protocol/dispute.js";
+import { leafHashOf } from "../../src/sdk/ids.js";
 import {
   buildNeuronProof,
   deployWithMnist,
@@ -15,6 +24,8 @@ import {
 } from "../helpers/disputeFixture.js";
 import type { Fault } from "../../src/protocol/faults.js";
 import type { DisputeGame } from "../../typechain-types/index.js";
+
+const coder = AbiCoder.defaultAbiCoder();
 
 /**
  * The MNIST fixture of test/helpers plus a treasury of its own (signer 7, so that its share is not mixed
@@ -37,6 +48,13 @@ export interface Inference {
   outputHash: string;
   traceRoot: string;
 }
+/** A single commitment's `CommitmentKey` (its hash is the commitment id). */
+export interface Key {
+  provider: string;
+  modelId: string;
+  inference: Inference;
+  binding: string;
+}
 
 /** Mirrors of contracts/types/Dispute.sol and Commitment.sol. */
 export const Phase = {
@@ -51,11 +69,14 @@ export const Phase = {
 } as const;
 export const Outcome = { None: 0n, ChallengerWon: 1n, ProviderWon: 2n, Refunded: 3n } as const;
 export const Status = { None: 0n, Pending: 1n, Final: 2n, Disputed: 3n, Overturned: 4n } as const;
+/** `RecordFlags` bits of a ledger record. */
+export const Flags = { OVERTURNED: 1n, LEAF_OVERTURNED: 2n, INPUT_PUBLIC: 4n, DISCLOSURE_OPEN: 8n, DISCLOSED: 16n };
 /** `DisputeGame.STRUCTURAL_FRAUD`: the neuron of a FraudProven event for fraud by shape. */
 export const STRUCTURAL = 2n ** 32n - 1n;
 export const BPS = 10_000n;
-/** The MNIST model's layer count (784-128-64-10). */
+/** The MNIST model's layer count (784-128-64-10) and widths. */
 export const L = 3;
+export const DIMS = [784, 128, 64, 10] as const;
 
 /** What a challenger gets from a slash of `slash` at `bps`: `floor(slash * bps / 10000)`. */
 export const shareOf = (slash: bigint, bps: bigint) => (slash * bps) / BPS;
@@ -68,12 +89,16 @@ export const inferenceOf = (r: Inference): Inference => ({
 
 /** One committed inference: what the provider claimed and what an honest run gives. */
 export interface Committed {
+  /** The commitment id, or the batch id for a batch leaf. */
   id: string;
+  modelId: string;
   input: Int8Array;
   claimed: RunResult;
   honest: RunResult;
   inference: Inference;
   provider: Signer;
+  /** What the commitment's event carried (the input itself, or a URI). */
+  inputData: string;
 }
 
 /** An open game and what it is about. */
@@ -84,6 +109,17 @@ export interface Game {
   challenger: Signer;
   tx: ContractTransactionResponse;
 }
+
+/** The key of a single commitment (binding 0, as `InferenceLedger.commit` uses). */
+export const keyOf = (c: Committed): Key => ({
+  provider: c.provider.address,
+  modelId: c.modelId,
+  inference: c.inference,
+  binding: ZeroHash,
+});
+
+/** A URI (not the input) for a commitment's `inputData`: the input is then not public. */
+export const uriOf = (seed: number) => hexlify(toUtf8Bytes(`ipfs://input-${seed}`));
 
 /** A trace built by hand from vectors (for claims no fault of `runWithFault` produces). */
 export function traceOf(activations: Int8Array[]): RunResult {
@@ -100,7 +136,8 @@ export function traceOf(activations: Int8Array[]): RunResult {
 
 /**
  * Commits one inference of the MNIST model on `pseudoDigit(seed)`: honest, with a `fault`, or exactly the
- * `claimed` run and `inference` given (for commitments whose hashes do not fit together).
+ * `claimed` run and `inference` given (for commitments whose hashes do not fit together). The event
+ * carries the input (`uri: false`, the default) or a URI.
  */
 export async function commitInference(
   f: Mnist,
@@ -112,33 +149,45 @@ export async function commitInference(
     provider?: Signer;
     modelId?: string;
     inputData?: string;
+    uri?: boolean;
   },
 ): Promise<Committed> {
   const provider = opts.provider ?? f.provider;
-  const input = pseudoDigit(opts.seed);
-  const honest = infer(f.model, input);
+  const modelId = opts.modelId ?? f.modelId;
+  const input = opts.claimed?.activations[0] ?? pseudoDigit(opts.seed);
+  const honest = infer(f.model, input.length === DIMS[0] ? input : pseudoDigit(opts.seed));
   const claimed = opts.claimed ?? infer(f.model, input, opts.fault);
   const inference = opts.inference ?? inferenceOf(claimed);
+  const inputData = opts.inputData ?? (opts.uri ? uriOf(opts.seed) : vectorToHex(input));
   const tx = await f.ledger
     .connect(provider)
-    .commit(
-      opts.modelId ?? f.commitments.modelId,
-      inference.inputHash,
-      inference.outputHash,
-      inference.traceRoot,
-      opts.inputData ?? vectorToHex(input),
-    );
+    .commit(modelId, inference.inputHash, inference.outputHash, inference.traceRoot, inputData);
   const receipt = await tx.wait();
   const id = receipt!.logs[0].topics[1]; // InferenceCommitted's indexed id
-  return { id, input, claimed, honest, inference, provider };
+  return { id, modelId, input, claimed, honest, inference, provider, inputData };
 }
 
-/** Opens a dispute on a single commitment. */
-export async function openGame(f: Mnist, c: Committed, challenger: Signer = f.challenger): Promise<Game> {
-  const tx = await f.disputeGame.connect(challenger).openDispute(c.id, f.commitments.modelId, c.inference);
+let nonces = 0n;
+/** A nonce no other opening of this process used (tests that need a given nonce pass it). */
+export const freshNonce = () => ++nonces;
+
+/** Opens a dispute on a single commitment (no input demand unless asked, a fresh nonce unless given). */
+export async function openGame(
+  f: Mnist,
+  c: Committed,
+  challenger: Signer = f.challenger,
+  opts: { demandInput?: boolean; nonce?: bigint } = {},
+): Promise<Game> {
+  const tx = await f.disputeGame
+    .connect(challenger)
+    .openDispute(keyOf(c), opts.demandInput ?? false, opts.nonce ?? freshNonce());
   const params = await paramsFrom(f.disputeGame, tx);
   return { params, id: await f.disputeGame.disputeIdOf(params), c, challenger, tx };
 }
+
+/** The provider reveals the input it committed to. */
+export const revealInput = (f: Mnist, g: Game) =>
+  f.disputeGame.connect(g.c.provider).revealInput(g.params, vectorToHex(g.c.input));
 
 /** The provider reveals its claimed trace. */
 export const revealTrace = (f: Mnist, g: Game) =>
@@ -169,18 +218,15 @@ export const fraudProof = (f: Mnist, g: Game, layer: number): NeuronProofArgs =>
     f.model,
     f.commitments.tree,
     g.c.honest,
-    g.c.claimed.layerHashes,
     layer,
     g.c.claimed.activations[layer],
+    g.c.claimed.activations[layer - 1],
   );
 
 /** A proof about any `neuron` of `layer` from the claimed trace's own vectors (what a liar would send). */
 export function neuronProofAt(f: Mnist, g: Game, layer: number, neuron: number): NeuronProofArgs {
   const row = f.commitments.tree.proof(layer, neuron);
   return {
-    layerHashes: [...g.c.claimed.layerHashes],
-    graph: f.commitments.graph,
-    weightsRoot: f.commitments.weightsRoot as Hex,
     input: vectorToHex(g.c.claimed.activations[layer - 1]),
     output: vectorToHex(g.c.claimed.activations[layer]),
     neuron,
@@ -195,9 +241,12 @@ export async function deadlineOf(f: Mnist, g: Game): Promise<bigint> {
   return (await f.disputeGame.gameOf(g.id)).deadline;
 }
 
-/** Moves the clock one second past the game's current deadline. */
+/** Moves the clock one second past the game's current deadline (if it is not past already). */
 export async function passDeadline(connection: NetworkConnection, f: Mnist, g: Game): Promise<void> {
-  await connection.networkHelpers.time.increaseTo((await deadlineOf(f, g)) + 1n);
+  const deadline = await deadlineOf(f, g);
+  if (BigInt(await connection.networkHelpers.time.latest()) <= deadline) {
+    await connection.networkHelpers.time.increaseTo(deadline + 1n);
+  }
 }
 
 /** Moves the clock past the commitment's challenge window. */
@@ -207,10 +256,10 @@ export async function passChallengeWindow(connection: NetworkConnection, f: Mnis
   if (now <= record.challengeDeadline) await connection.networkHelpers.time.increaseTo(record.challengeDeadline + 1n);
 }
 
-/** A game's state as a plain array `[deadline, phase, outcome, numLayers, layer]`. */
-export async function stateOf(game: DisputeGame, id: string): Promise<bigint[]> {
+/** A game's state as a plain array `[deadline, phase, outcome, layer, rewardPaid]`. */
+export async function stateOf(game: DisputeGame, id: string): Promise<unknown[]> {
   const s = await game.gameOf(id);
-  return [s.deadline, s.phase, s.outcome, s.numLayers, s.layer];
+  return [s.deadline, s.phase, s.outcome, s.layer, s.rewardPaid];
 }
 
 /** Asserts a game's phase and outcome. */
@@ -219,25 +268,61 @@ export async function expectState(game: DisputeGame, id: string, phase: bigint, 
   expect([s.phase, s.outcome]).to.deep.equal([phase, outcome]);
 }
 
+/** The reward pool of a game's target as `[overturned, amount, pending, winners, paid]`. */
+export async function poolOf(f: Mnist, g: Game): Promise<unknown[]> {
+  const p = await f.disputeGame.rewardPoolOf(await f.disputeGame.targetKeyOf(g.params));
+  return [p.overturned, p.amount, p.pending, p.winners, p.paid];
+}
+
 /**
- * Everything a reverted move must leave untouched: the games' states, the vault's totals and balance, the
- * provider's stake record, and the ledger records of `targets`.
+ * Everything a reverted move must leave untouched: the games' states and reward pools, the vault's totals
+ * and balance, every party's credit, the providers' stake records, and the ledger records of `targets`.
  */
 export async function fingerprint(f: Mnist, ids: string[], targets: string[] = []): Promise<unknown[]> {
   const parts: unknown[] = [];
   for (const id of ids) parts.push(await stateOf(f.disputeGame, id));
+  for (const t of targets) {
+    const p = await f.disputeGame.rewardPoolOf(t);
+    parts.push([p.overturned, p.amount, p.pending, p.winners, p.paid]);
+    parts.push([...(await f.ledger.recordOf(t))].map(String));
+  }
   parts.push(await f.stakeManager.totalOwed());
   parts.push(await f.stakeManager.totalBonds());
+  parts.push(await f.stakeManager.totalCredits());
   parts.push(await f.token.balanceOf(await f.stakeManager.getAddress()));
-  parts.push([...(await f.stakeManager.stakeOf(f.provider.address))]);
-  for (const t of targets) parts.push([...(await f.ledger.recordOf(t))].map(String));
+  const parties = [f.provider, f.provider2, f.challenger, f.challenger2, f.watcher, f.treasury];
+  for (const p of parties) parts.push(await f.stakeManager.creditOf(p.address));
+  for (const p of [f.provider, f.provider2]) parts.push([...(await f.stakeManager.stakeOf(p.address))]);
   return parts;
 }
 
-/** The vault's token balance, which must always equal what it owes. */
-export async function expectFundsConserved(f: Mnist): Promise<void> {
+/** The vault invariant: what the stake manager owes (active + unbonding + bonds + credits) is what it holds. */
+export async function expectFundsConserved(f: Pick<Mnist, "stakeManager" | "token">): Promise<void> {
   const balance = await f.token.balanceOf(await f.stakeManager.getAddress());
+  const [active, unbonding, bonds, credits] = await Promise.all([
+    f.stakeManager.totalActive(),
+    f.stakeManager.totalUnbonding(),
+    f.stakeManager.totalBonds(),
+    f.stakeManager.totalCredits(),
+  ]);
   expect(await f.stakeManager.totalOwed()).to.equal(balance);
+  expect(active + unbonding + bonds + credits).to.equal(balance);
+}
+
+/**
+ * Registers an `afterEach` that checks the vault invariant on the deployment the running test used; call
+ * it inside a `describe`, and pass every deployment a test loads through the returned function.
+ */
+export function checkVaultAfterEach() {
+  let current: Pick<Mnist, "stakeManager" | "token"> | undefined;
+  afterEach(async () => {
+    if (current !== undefined) await expectFundsConserved(current);
+    current = undefined;
+  });
+  return <T extends Pick<Mnist, "stakeManager" | "token">>(f: T): T => {
+    current = f;
+    return f;
+  };
 }
 
 /** Token balances of `accounts`, in order. */
@@ -250,40 +335,54 @@ export async function creditsOf(f: Mnist, accounts: Signer[]): Promise<bigint[]>
   return Promise.all(accounts.map((a) => f.stakeManager.creditOf(a.address)));
 }
 
-/** A batch of MNIST inferences committed as one Merkle root. */
+/** A batch of MNIST inferences committed as one Merkle root; `claims` replaces a leaf's claimed run. */
 export async function commitBatch(
   f: Mnist,
   seeds: number[],
   faults: (Fault | undefined)[] = [],
   provider: Signer = f.provider,
+  claims: (RunResult | undefined)[] = [],
 ) {
   const runs = seeds.map((seed, i) => {
-    const input = pseudoDigit(seed);
-    return { input, claimed: infer(f.model, input, faults[i]), honest: infer(f.model, input) };
+    const claimed = claims[i] ?? infer(f.model, pseudoDigit(seed), faults[i]);
+    const input = claimed.activations[0];
+    return { input, claimed, honest: infer(f.model, pseudoDigit(seed)) };
   });
   const tree = StandardMerkleTree.of(
     runs.map(({ claimed }) => [claimed.inputHash, claimed.outputHash, claimed.traceRoot]),
     ["bytes32", "bytes32", "bytes32"],
   );
-  const tx = await f.ledger
-    .connect(provider)
-    .commitBatch(f.commitments.modelId, tree.root, runs.length, "ipfs://batch");
+  const tx = await f.ledger.connect(provider).commitBatch(f.modelId, tree.root, runs.length, "ipfs://batch");
   const receipt = await tx.wait();
   const batchId = f.ledger.interface.parseLog(receipt!.logs[0])!.args.batchId as string;
-  const header = { provider: provider.address, modelId: f.commitments.modelId, root: tree.root, count: runs.length };
+  const header = {
+    provider: provider.address,
+    modelId: f.modelId,
+    root: tree.root,
+    count: runs.length,
+    binding: ZeroHash,
+  };
   const leaf = (i: number): Committed => ({
     id: batchId,
+    modelId: f.modelId,
     input: runs[i].input,
     claimed: runs[i].claimed,
     honest: runs[i].honest,
     inference: inferenceOf(runs[i].claimed),
     provider,
+    inputData: "ipfs://batch",
   });
-  return { batchId, header, tree, runs, leaf, proof: (i: number) => tree.getProof(i) };
+  /** The ledger's key of leaf `i` (and the game's target key): `keccak256(abi.encode(batchId, leafHash))`. */
+  const leafKey = (i: number) => leafIdOf(batchId, leafHashOf(leaf(i).inference));
+  return { batchId, header, tree, runs, leaf, leafKey, proof: (i: number) => tree.getProof(i) };
 }
 
 export type Batch = Awaited<ReturnType<typeof commitBatch>>;
 
+/** `Commitments.leafId(batchId, leafHash)`. */
+export function leafIdOf(batchId: string, leafHash: string): string {
+  return keccak(coder.encode(["bytes32", "bytes32"], [batchId, leafHash]));
+}
 /** Opens a dispute on leaf `i` of a batch, demanding its input or not. */
 export async function openLeafGame(
   f: Mnist,
@@ -291,10 +390,11 @@ export async function openLeafGame(
   i: number,
   demandInput: boolean,
   challenger: Signer = f.challenger,
+  nonce: bigint = freshNonce(),
 ): Promise<Game> {
   const tx = await f.disputeGame
     .connect(challenger)
-    .openLeafDispute(batch.header, batch.proof(i), batch.leaf(i).inference, demandInput);
+    .openLeafDispute(batch.header, batch.proof(i), batch.leaf(i).inference, demandInput, nonce);
   const params = await paramsFrom(f.disputeGame, tx);
   return { params, id: await f.disputeGame.disputeIdOf(params), c: batch.leaf(i), challenger, tx };
 }
