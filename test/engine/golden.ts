@@ -17,7 +17,7 @@ describe("golden MNIST inferences", function () {
     expect(ENGINE_ID).to.equal(golden.engineId);
     expect(c.graphHash).to.equal(golden.graphHash);
     expect(c.weightsRoot).to.equal(golden.weightsRoot);
-    expect(c.modelId).to.equal(golden.modelId);
+    expect(c.contentHash).to.equal(golden.contentHash);
   });
 
   for (const d of golden.digits) {
@@ -61,7 +61,7 @@ describe("worked example of docs/protocol.md, part 8", function () {
     expect(c.tree.proof(2, 0).leaf).to.equal("0xeae177323cc7d9f11aaa8701921491c6ee8303d1fd3ec9472f4fd6f267d6991f");
     expect(c.tree.proof(2, 1).leaf).to.equal("0xc413d55de5e2441728f86219aaf8324d31dcb58bc7328045863dd667202d5a04");
     expect(c.weightsRoot).to.equal("0xd3aed3ed502d34649fa535c612232176971f3bafe49a6af8ca65e9e1e29e4bcd");
-    expect(c.modelId).to.equal("0x94b0755b02dbae699df8e172809c7439fb61814e2d0ce58446ab87258589d6c3");
+    expect(c.contentHash).to.equal("0x94b0755b02dbae699df8e172809c7439fb61814e2d0ce58446ab87258589d6c3");
     expect(c.engineId).to.equal("0x8f256f9c4fa3716d3f6cb464e6d0d4bca6a5af518527373522218b6437fe27a3");
   });
 });

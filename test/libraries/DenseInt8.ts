@@ -9,7 +9,7 @@ import {
   graphHash,
   hashVector,
   MAX_MULTIPLIER,
-  modelIdOf,
+  contentHashOf,
   neuron,
   traceRoot,
   vectorFromHex,
@@ -257,7 +257,7 @@ describe("DenseInt8", function () {
               weightLeafHash(layer, neuronIndex, bias, v),
             );
             const [a, b] = hashes.length > 1 ? hashes : [hashes[0], traceRoot(hashes)];
-            expect(await harness.modelId(a, b)).to.equal(modelIdOf(a, b));
+            expect(await harness.contentHash(a, b)).to.equal(contentHashOf(a, b));
           },
         ),
         { numRuns: 30 },
