@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { sections } from "./bench/sections.js";
-import { targets } from "./bench/targets.js";
+import { describeTarget, meets, targets } from "./bench/targets.js";
 import type { BenchSection } from "./bench/types.js";
 
 const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
@@ -44,11 +44,14 @@ for (const [group, values] of Object.entries(results)) {
     const target = targets[`${group}.${metric}`];
     let ok = "";
     if (target !== undefined) {
-      const pass = target.max !== undefined ? value <= target.max : value >= (target.min ?? -Infinity);
+      const pass = meets(value, target, (name) => {
+        const [g, m] = name.split(".");
+        return results[g]?.[m];
+      });
       ok = pass ? "ok" : target.aim ? "aim missed" : "MISS";
       if (!pass && !target.aim) misses++;
     }
-    const targetText = target === undefined ? "" : target.max !== undefined ? `<= ${target.max}` : `>= ${target.min}`;
+    const targetText = target === undefined ? "" : describeTarget(target);
     rows.push({ group, metric, value: Math.round(value * 100) / 100, target: targetText, ok });
   }
 }

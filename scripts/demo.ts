@@ -40,6 +40,7 @@ const addresses = {
   stakeManager: await deployed.stakeManager.getAddress(),
   ledger: await deployed.ledger.getAddress(),
   disputeGame: await deployed.disputeGame.getAddress(),
+  batchDisclosure: await deployed.batchDisclosure.getAddress(),
 };
 const token = await ethers.getContractAt("MockERC20", addresses.token);
 for (const s of [honestSigner, cheaterSigner, watcherSigner])
@@ -51,11 +52,16 @@ const verity = (signer: typeof admin) => Verity.connect({ runner: signer, addres
 const modelId = await (
   await (await verity(publisher)).registry.registerModel(model, { metadataURI: "models/mnist-784-128-64-10.json" })
 ).wait();
-say(`registered MNIST 784-128-64-10 as ${modelId}`);
+say(`registered MNIST 784-128-64-10 as ${modelId} (publisher ${publisher.address})`);
 
 const work = mkdtempSync(path.join(os.tmpdir(), "verity-demo-"));
-const honest = new ProviderAgent(await verity(honestSigner), model, new TraceStore(path.join(work, "honest")));
-const cheater = new ProviderAgent(await verity(cheaterSigner), model, new TraceStore(path.join(work, "cheater")));
+// Both providers find the model id from the model file: its content has exactly one registration.
+const honest = await ProviderAgent.create(await verity(honestSigner), model, new TraceStore(path.join(work, "honest")));
+const cheater = await ProviderAgent.create(
+  await verity(cheaterSigner),
+  model,
+  new TraceStore(path.join(work, "cheater")),
+);
 for (const p of [honest, cheater]) await (await p.verity.staking.deposit(ethers.parseEther("1000"))).wait();
 say("staked 1000 VST for the honest provider and for the cheater");
 

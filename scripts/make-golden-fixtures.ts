@@ -188,7 +188,7 @@ await writeFile(
 
 const modelPath = "models/mnist-784-128-64-10.json";
 const model = await readModelFile(modelPath);
-const { graphHash, weightsRoot, modelId } = modelCommitments(model);
+const { graphHash, weightsRoot, contentHash } = modelCommitments(model);
 const { test } = splitMnist();
 const digits = test.slice(0, 5).map((d, i) => {
   const input = quantizeInput(d.pixels, MNIST_INPUT_SCALE);
@@ -205,6 +205,6 @@ const digits = test.slice(0, 5).map((d, i) => {
 });
 await writeFile(
   "test/fixtures/mnist-golden.json",
-  `${JSON.stringify({ model: modelPath, engineId: ENGINE_ID, graphHash, weightsRoot, modelId, digits }, null, 2)}\n`,
+  `${JSON.stringify({ model: modelPath, engineId: ENGINE_ID, graphHash, weightsRoot, contentHash, digits }, null, 2)}\n`,
 );
 console.log(`wrote ${neuronCases.length} neuron cases and ${digits.length} MNIST digits`);

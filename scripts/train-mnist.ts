@@ -245,8 +245,8 @@ model.metadata = {
   },
 };
 await writeFile(args.out!, stringifyModel(model));
-const { modelId, weightsRoot, graphHash } = modelCommitments(model);
+const { contentHash, weightsRoot, graphHash } = modelCommitments(model);
 console.log(`held-out accuracy: float ${(100 * floatAcc).toFixed(2)}%, int8 ${(100 * int8Acc).toFixed(2)}%`);
 console.log(`specs: ${JSON.stringify(model.layers.map((l) => l.spec))}`);
-console.log(`wrote ${args.out}: modelId ${modelId}, weightsRoot ${weightsRoot}, graphHash ${graphHash}`);
+console.log(`wrote ${args.out}: contentHash ${contentHash}, weightsRoot ${weightsRoot}, graphHash ${graphHash}`);
 console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -62,6 +62,7 @@ export const benchLoad: BenchRunner = async () => {
       stakeManager: await deployed.stakeManager.getAddress(),
       ledger: await deployed.ledger.getAddress(),
       disputeGame: await deployed.disputeGame.getAddress(),
+      batchDisclosure: await deployed.batchDisclosure.getAddress(),
     };
     const admin = await rpc.getSigner(0);
     const verity = await Verity.connect({ runner: admin, addresses });

@@ -5,5 +5,6 @@ export const sections: Record<string, () => Promise<BenchRunner>> = {
   core: async () => (await import("./core.js")).benchCore,
   engine: async () => (await import("./engine.js")).benchEngine,
   dispute: async () => (await import("./dispute.js")).benchDispute,
+  disclosure: async () => (await import("./disclosure.js")).benchDisclosure,
   load: async () => (await import("./load.js")).benchLoad,
 };

@@ -1,7 +1,34 @@
 import { readFileSync } from "node:fs";
 import { encodeVector, quantizeInput, readModelFile, vectorFromHex, type DenseInt8Model } from "../engine/index.js";
+import { ModelResolutionError, type Verity } from "../sdk/index.js";
 import { existingPath } from "./context.js";
 import { CliError } from "./errors.js";
+import { parseAddress, parseBytes32 } from "./parse.js";
+
+/** The options of a command that needs one model id: `--model-id`, or `--publisher` with a model file. */
+export interface ModelIdOptions {
+  modelId?: string;
+  publisher?: string;
+}
+
+/**
+ * The one model id a command works with: `--model-id`, else the registration of the file's content by
+ * `--publisher`, else its only registration. None, or several without an option to pick one: one line.
+ */
+export async function resolveModelId(verity: Verity, model: DenseInt8Model, options: ModelIdOptions): Promise<string> {
+  if (options.modelId !== undefined && options.publisher !== undefined) {
+    throw new CliError("give --model-id or --publisher, not both");
+  }
+  try {
+    return await verity.registry.resolveModelId(model, {
+      modelId: options.modelId === undefined ? undefined : parseBytes32(options.modelId, "--model-id"),
+      publisher: options.publisher === undefined ? undefined : parseAddress(options.publisher, "--publisher"),
+    });
+  } catch (error) {
+    if (error instanceof ModelResolutionError) throw new CliError(error.message);
+    throw error;
+  }
+}
 
 /** Reads and validates a dense-int8-v1 model file. */
 export async function loadModel(file: string): Promise<DenseInt8Model> {

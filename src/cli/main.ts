@@ -9,6 +9,7 @@ import { describeError, isHelpExit } from "./errors.js";
 import { registerClaim } from "./commands/claim.js";
 import { registerCommit } from "./commands/commit.js";
 import { registerDeploy } from "./commands/deploy.js";
+import { registerDisclose } from "./commands/disclose.js";
 import { registerInfer } from "./commands/infer.js";
 import { registerModel } from "./commands/model.js";
 import { registerProvide } from "./commands/provide.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerWatch(program);
   registerProvide(program);
   registerStatus(program);
+  registerDisclose(program);
   registerClaim(program);
 
   // Commander's own errors (unknown command, missing argument) are printed by `main`, like every other.

@@ -161,6 +161,7 @@ export class Watchtower {
 
   private async processRange(from: number, to: number, report: TickReport): Promise<void> {
     const { verity, challenger } = this.options;
+    await this.rpc(() => challenger.syncRegistrations({ toBlock: to, maxRange: this.maxRange }));
     const events = await this.rpc(() => verity.ledger.scan(from, to));
     const lines: string[] = [];
     for (const event of events) {
@@ -168,7 +169,7 @@ export class Watchtower {
       if (!challenger.follows(event.modelId)) continue;
       let findings: Finding[];
       try {
-        findings = challenger.verify(event);
+        findings = await challenger.verify(event);
       } catch (error) {
         this.log(`cannot verify ${event.kind} ${event.id}: ${(error as Error).message}`);
         continue;

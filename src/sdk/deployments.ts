@@ -8,6 +8,7 @@ export interface VerityAddresses {
   stakeManager: string;
   ledger: string;
   disputeGame: string;
+  batchDisclosure: string;
 }
 
 const CONTRACT_KEYS: Record<string, keyof VerityAddresses> = {
@@ -17,6 +18,7 @@ const CONTRACT_KEYS: Record<string, keyof VerityAddresses> = {
   StakeManager: "stakeManager",
   InferenceLedger: "ledger",
   DisputeGame: "disputeGame",
+  BatchDisclosure: "batchDisclosure",
 };
 
 /** Default folder where Ignition writes deployments (`<folder>/chain-<chainId>/deployed_addresses.json`). */

@@ -1,5 +1,6 @@
 import { Interface, isCallException, type ErrorDescription, type Result } from "ethers";
 import {
+  BatchDisclosure__factory,
   DenseInt8__factory,
   DisputeGame__factory,
   InferenceLedger__factory,
@@ -15,6 +16,7 @@ const errorInterface = new Interface(
     ...StakeManager__factory.abi,
     ...InferenceLedger__factory.abi,
     ...DisputeGame__factory.abi,
+    ...BatchDisclosure__factory.abi,
     ...DenseInt8__factory.abi,
     ...MockERC20__factory.abi,
   ]),

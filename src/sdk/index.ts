@@ -7,23 +7,57 @@ export { Verity, type ConnectOptions } from "./verity.js";
 export { loadDeployment, addressesFromIgnition, DEFAULT_DEPLOYMENTS_DIR, type VerityAddresses } from "./deployments.js";
 export { VerityRevertError, toVerityError, decodeRevertData, decodingReverts } from "./errors.js";
 export { sendTx, type VerityTx } from "./tx.js";
-export { RegistryClient, DEFAULT_POLICY, type PolicyInput, type RegisterModelRequest } from "./clients/registry.js";
+export {
+  RegistryClient,
+  DEFAULT_POLICY,
+  ModelResolutionError,
+  specOf,
+  type GasBoundsOfModel,
+  type LogRangeOptions,
+  type ModelRegistration,
+  type ModelSpecInput,
+  type PolicyInput,
+  type RegisterModelOptions,
+  type RegisterModelRequest,
+} from "./clients/registry.js";
 export { StakingClient } from "./clients/staking.js";
 export {
   LedgerClient,
   CommitmentStatus,
+  Finality,
+  MAX_URI_BYTES,
+  RecordFlags,
+  batchHeaderOf,
+  batchRootOf,
+  hasFlag,
   type BatchHeader,
+  type CommitBatchRequest,
+  type CommitRequest,
   type CommitmentEvent,
   type InferenceHashes,
+  type LedgerRecord,
 } from "./clients/ledger.js";
 export {
   DisputeClient,
   Phase,
   Outcome,
+  leafTargetKeyOf,
+  targetKeyOf,
   toDisputeParams,
+  type CommitmentKey,
   type DisputeParams,
   type GameState,
+  type RewardPool,
 } from "./clients/disputes.js";
+export {
+  DisclosureClient,
+  DisclosurePhase,
+  disclosureOrder,
+  type DisclosedLeaf,
+  type DisclosedLeafEvent,
+  type DisclosureState,
+} from "./clients/disclosure.js";
+export { FileNonceBook, MemoryNonceBook, randomNonce, type NonceBook } from "./nonces.js";
 export { commitmentIdOf, batchIdOf, leafHashOf } from "./ids.js";
 export { batchTree, readBatchFile, writeBatchFile, BATCH_LEAF_ENCODING, type BatchDataFile } from "./batch.js";
 export { JsonFile, TraceStore, type StoredTrace } from "./store.js";

@@ -1,9 +1,11 @@
 import type { ContractRunner, Provider } from "ethers";
 import { loadDeployment, type VerityAddresses } from "./deployments.js";
+import { DisclosureClient } from "./clients/disclosure.js";
 import { DisputeClient } from "./clients/disputes.js";
 import { LedgerClient } from "./clients/ledger.js";
 import { RegistryClient } from "./clients/registry.js";
 import { StakingClient } from "./clients/staking.js";
+import type { NonceBook } from "./nonces.js";
 
 /** Options of `Verity.connect`. */
 export interface ConnectOptions {
@@ -13,6 +15,8 @@ export interface ConnectOptions {
   addresses?: VerityAddresses;
   /** Deployment folder, file, or deployments root (default ignition/deployments). */
   deployment?: string;
+  /** Where dispute openings keep their nonces (default: in memory; see `FileNonceBook`). */
+  nonces?: NonceBook;
 }
 
 /** One connection to a Verity deployment: a client per contract. */
@@ -21,15 +25,18 @@ export class Verity {
   readonly staking: StakingClient;
   readonly ledger: LedgerClient;
   readonly disputes: DisputeClient;
+  readonly disclosure: DisclosureClient;
 
   private constructor(
     readonly runner: ContractRunner,
     readonly addresses: VerityAddresses,
+    nonces?: NonceBook,
   ) {
     this.registry = new RegistryClient(addresses.registry, runner);
     this.staking = new StakingClient(addresses.stakeManager, runner);
     this.ledger = new LedgerClient(addresses.ledger, runner);
-    this.disputes = new DisputeClient(addresses.disputeGame, runner);
+    this.disputes = new DisputeClient(addresses.disputeGame, runner, nonces);
+    this.disclosure = new DisclosureClient(addresses.batchDisclosure, runner);
   }
 
   /** Connects to a deployment; addresses come from `options.addresses` or the Ignition deployment folder. */
@@ -41,7 +48,7 @@ export class Verity {
       const { chainId } = await provider.getNetwork();
       addresses = loadDeployment(chainId, options.deployment);
     }
-    return new Verity(options.runner, addresses);
+    return new Verity(options.runner, addresses, options.nonces);
   }
 
   /** The provider behind the runner. */
@@ -51,8 +58,11 @@ export class Verity {
     return provider;
   }
 
-  /** A connection with the same addresses and another runner (for example another signer). */
-  connect(runner: ContractRunner): Verity {
-    return new Verity(runner, this.addresses);
+  /**
+   * A connection with the same addresses and another runner (for example another signer). Nonces are
+   * per signer: the new connection keeps its own (in memory unless `nonces` is given).
+   */
+  connect(runner: ContractRunner, nonces?: NonceBook): Verity {
+    return new Verity(runner, this.addresses, nonces);
   }
 }

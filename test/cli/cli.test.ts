@@ -169,6 +169,7 @@ describe("verity CLI", function () {
       "provide",
       "status",
       "dispute",
+      "disclose",
       "claim",
     ]) {
       expect(result.stdout).to.include(command);
@@ -203,7 +204,7 @@ describe("verity CLI", function () {
     expect(out.deploymentId).to.equal(deploymentId);
     expect(out.module).to.equal("VerityLocal");
     expect(out.deployment).to.equal(deploymentDir);
-    for (const role of ["token", "registry", "stakeManager", "ledger", "disputeGame"]) {
+    for (const role of ["token", "registry", "stakeManager", "ledger", "disputeGame", "batchDisclosure"]) {
       expect(isAddress(out.addresses[role]), role).to.equal(true);
     }
     expect(existsSync(path.join(deploymentDir, "deployed_addresses.json"))).to.equal(true);
@@ -228,8 +229,17 @@ describe("verity CLI", function () {
       "10",
     ]);
     expect(modelId).to.match(/^0x[0-9a-f]{64}$/);
+    // The id binds the publisher: `model id --publisher` computes the same id off-chain.
+    const ids = await cliJson(["model", "id", MODEL, "--publisher", PUBLISHER]);
+    expect(ids.modelId).to.equal(modelId);
     const shown = await cliJson(["model", "show", modelId]);
+    expect(shown.contentHash).to.equal(ids.contentHash);
+    expect(shown.optimistic).to.equal(true);
+    expect(shown.maxBatchLeaves).to.equal(1024);
     expect(shown.publisher).to.equal(PUBLISHER);
+    // A model file resolves to its only registration.
+    const byFile = await cliJson(["model", "show", MODEL]);
+    expect(byFile.modelId).to.equal(modelId);
     expect(shown.status).to.equal("Active");
     expect(shown.policy.challengeWindow).to.equal(600);
     expect(shown.policy.challengerBond).to.equal((10n * 10n ** 18n).toString());
@@ -290,9 +300,12 @@ describe("verity CLI", function () {
     ]);
     expect(out.kind).to.equal("single");
     expect(out.commitments).to.have.length(2);
+    expect(out.inputPublic).to.equal(true);
     const status = await cliJson(["status", out.commitments[0].id]);
     expect(status.kind).to.equal("single");
     expect(status.status).to.equal("Pending");
+    expect(status.finality).to.equal("None");
+    expect(status.inputPublic).to.equal(true);
     expect(status.provider).to.equal(PROVIDER);
     expect(status.traceRoot).to.equal(out.commitments[0].traceRoot);
     expect(existsSync(path.join(work, "traces", `${out.commitments[0].id}.json`))).to.equal(true);
@@ -405,9 +418,61 @@ describe("verity CLI", function () {
     const dispute = await cliJson(["dispute", game.disputeId]);
     expect(dispute.phase).to.equal("Resolved");
     expect(dispute.outcome).to.equal("ChallengerWon");
+    expect(dispute.numLayers).to.equal(3);
+    expect(dispute.rewardPaid).to.equal(true); // the only game on its target: paid at once
     expect(dispute.challenger).to.equal(CHALLENGER);
     const status = await cliJson(["status", target]);
     expect(status.status).to.equal("Overturned");
+  });
+
+  it("refuses a URI above 256 bytes with one line, before sending anything", async function () {
+    const result = await cli([
+      "--account",
+      "1",
+      "commit",
+      MODEL,
+      "--digit",
+      "0",
+      "--input-uri",
+      `ipfs://${"x".repeat(250)}`,
+      "--trace-dir",
+      path.join(work, "traces"),
+    ]);
+    expectOneLineError(result, "--input-uri is 257 bytes, the ledger takes at most 256");
+  });
+
+  it("demands the disclosure of a batch whose inputs were withheld, and shows its state", async function () {
+    const out = await cliJson([
+      "--account",
+      "1",
+      "commit",
+      MODEL,
+      "--digit",
+      "20-22",
+      "--batch",
+      "--withhold-inputs",
+      "--data-file",
+      path.join(work, "withheld.json"),
+      "--trace-dir",
+      path.join(work, "traces"),
+    ]);
+    const before = await cliJson(["disclose", "status", out.batchId]);
+    expect(before.phase).to.equal("None");
+    expect(BigInt(before.bond) > 0n).to.equal(true);
+    const demanded = await cliJson(["--account", "3", "disclose", "demand", out.batchId]);
+    expect(demanded.bond).to.equal(before.bond);
+    const after = await cliJson(["disclose", "status", out.batchId]);
+    expect(after.phase).to.equal("Open");
+    expect(after.demander).to.equal(CHALLENGER);
+    expect(after.disclosed).to.equal(0);
+    expect(after.count).to.equal(3);
+    const status = await cliJson(["status", out.batchId]);
+    expect(status.status).to.equal("Disputed");
+    expect(status.disclosureOpen).to.equal(true);
+    expectOneLineError(
+      await cli(["--account", "3", "disclose", "demand", out.batchId]),
+      `InferenceLedgerDisclosureOpen(${out.batchId})`,
+    );
   });
 
   it("claims the treasury's share of the slash", async function () {
@@ -415,5 +480,32 @@ describe("verity CLI", function () {
     expect(BigInt(out.claimed) > 0n).to.equal(true);
     const again = await cliJson(["--account", "0", "claim"]);
     expect(again.claimed).to.equal("0");
+  });
+
+  it("asks for --publisher in one line once two publishers registered the same model file", async function () {
+    const second = await cliJson(["--account", "4", "model", "register", MODEL]);
+    const listed = await cliJson(["model", "registrations", MODEL]);
+    expect(listed.registrations.map((r: { modelId: string }) => r.modelId)).to.include(second.modelId);
+    expect(listed.registrations).to.have.length(2);
+    expectOneLineError(
+      await cli(["--account", "1", "commit", MODEL, "--digit", "9", "--trace-dir", path.join(work, "traces")]),
+      /2 publishers registered this model \(content 0x[0-9a-f]{64}\): pass --publisher <address> or --model-id <id>/,
+    );
+    expectOneLineError(await cli(["model", "show", MODEL]), "pass --publisher <address> or --model-id <id>");
+    const out = await cliJson([
+      "--account",
+      "1",
+      "commit",
+      MODEL,
+      "--digit",
+      "9",
+      "--publisher",
+      PUBLISHER,
+      "--trace-dir",
+      path.join(work, "traces"),
+    ]);
+    const shown = await cliJson(["model", "show", MODEL, "--publisher", PUBLISHER]);
+    expect(out.modelId).to.equal(shown.modelId);
+    expect(out.modelId).to.not.equal(second.modelId);
   });
 });

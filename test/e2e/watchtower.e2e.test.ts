@@ -20,6 +20,7 @@ import {
   ProviderAgent,
   TraceStore,
   Verity,
+  batchHeaderOf,
   batchTree,
   leafHashOf,
   loadDeployment,
@@ -141,17 +142,21 @@ describe("Watchtower end to end: a real node, the CLI watchtower, a crash and a 
     for (const s of [honestSigner, cheaterSigner, watcher])
       await (await token.mint(s.address, parseEther("100000"))).wait();
     await (await token.connect(watcher).approve(addresses.stakeManager, MaxUint256)).wait();
-    await (await verity.connect(publisher).registry.registerModel(model, { metadataURI: MODEL_FILE })).wait();
+    const modelId = await (
+      await verity.connect(publisher).registry.registerModel(model, { metadataURI: MODEL_FILE })
+    ).wait();
 
     const honest = new ProviderAgent(
       verity.connect(honestSigner),
       model,
       new TraceStore(path.join(work, "honest-traces")),
+      modelId,
     );
     const cheater = new ProviderAgent(
       verity.connect(cheaterSigner),
       model,
       new TraceStore(path.join(work, "cheater-traces")),
+      modelId,
     );
     for (const p of [honest, cheater]) await (await p.verity.staking.deposit(parseEther("5000"))).wait();
 
@@ -174,12 +179,12 @@ describe("Watchtower end to end: a real node, the CLI watchtower, a crash and a 
       const { batchId, results } = await agent.commitBatch(batchInputs, path.join(work, `${name}.json`), faults);
       eventIds.push(batchId.toLowerCase());
       const tree = batchTree(results);
-      const header: BatchHeader = {
-        provider: await (agent.verity.runner as JsonRpcSigner).getAddress(),
-        modelId: agent.commitments.modelId,
-        root: tree.root,
-        count: results.length,
-      };
+      const header: BatchHeader = batchHeaderOf(
+        await (agent.verity.runner as JsonRpcSigner).getAddress(),
+        agent.modelId,
+        tree.root,
+        results.length,
+      );
       results.forEach((r, i) => {
         const leaf = { inputHash: r.inputHash, outputHash: r.outputHash, traceRoot: r.traceRoot };
         const entry = { header, proof: tree.getProof(i), leaf, key: `${batchId}-${leafHashOf(leaf)}`.toLowerCase() };

@@ -3,7 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { network } from "hardhat";
-import { vectorToHex } from "../../src/engine/index.js";
 import { ProviderDaemon } from "../../src/daemons/provider.js";
 import { Watchtower } from "../../src/daemons/watchtower.js";
 import {
@@ -14,6 +13,8 @@ import {
   TraceStore,
   Verity,
   VerityRevertError,
+  RecordFlags,
+  hasFlag,
   leafHashOf,
   type VerityAddresses,
 } from "../../src/sdk/index.js";
@@ -31,12 +32,13 @@ async function setup() {
     stakeManager: await f.stakeManager.getAddress(),
     ledger: await f.ledger.getAddress(),
     disputeGame: await f.disputeGame.getAddress(),
+    batchDisclosure: await f.batchDisclosure.getAddress(),
   };
   const work = mkdtempSync(path.join(os.tmpdir(), "verity-sdk-"));
   const as = (signer: (typeof f.signers)[number]) => Verity.connect({ runner: signer, addresses });
-  const provider = new ProviderAgent(await as(f.provider), f.model, new TraceStore(path.join(work, "traces")));
+  const provider = await ProviderAgent.create(await as(f.provider), f.model, new TraceStore(path.join(work, "traces")));
   const watcherVerity = await as(f.challenger);
-  const challenger = new ChallengerAgent(watcherVerity, [f.model]);
+  const challenger = await ChallengerAgent.create(watcherVerity, [f.model]);
   return { ...f, addresses, work, provider, challenger, watcherVerity, as };
 }
 
@@ -52,14 +54,13 @@ async function settle(watchtower: Watchtower, daemon: ProviderDaemon, rounds = 1
 
 describe("SDK agents and daemons (in-process chain)", () => {
   it("turns a revert into the custom error's name and arguments", async () => {
-    const { as, signers, commitments } = await setup();
+    const { as, signers, modelId } = await setup();
     const outsider = await as(signers[6]);
-    const input = pseudoDigit(1);
     const err = await outsider.ledger
       .commit({
-        modelId: commitments.modelId,
+        modelId,
         inference: { inputHash: ethers.id("a"), outputHash: ethers.id("b"), traceRoot: ethers.id("c") },
-        inputData: vectorToHex(input),
+        uri: "ipfs://input",
       })
       .then(
         () => undefined,
@@ -84,7 +85,7 @@ describe("SDK agents and daemons (in-process chain)", () => {
     const events = await watcherVerity.ledger.scan(0, await ethers.provider.getBlockNumber());
     const batch = events.find((e) => e.id === batchId)!;
     // Without inputs the challenger cannot tell right from wrong: it would demand every leaf; take leaf 1.
-    const findings = challenger.verify(batch);
+    const findings = await challenger.verify(batch);
     expect(findings).to.have.length(4);
     const finding = findings.find((f) => f.kind === "leaf" && f.leaf.outputHash === results[1].outputHash)!;
     expect(finding.kind === "leaf" && finding.demandInput).to.equal(true);
@@ -110,14 +111,16 @@ describe("SDK agents and daemons (in-process chain)", () => {
     const inputs = [5, 6].map(pseudoDigit);
     const { batchId } = await provider.commitBatch(inputs, path.join(work, "batch.json"), [], { withholdInputs: true });
     const events = await watcherVerity.ledger.scan(0, await ethers.provider.getBlockNumber());
-    const [finding] = challenger.verify(events.find((e) => e.id === batchId)!);
+    const [finding] = await challenger.verify(events.find((e) => e.id === batchId)!);
     const params = await challenger.open(finding);
     const id = await watcherVerity.disputes.idOf(params);
     expect(await provider.answer(id, params)).to.equal("revealInput");
     // The revealed input shows the leaf is right: the challenger does not go on.
     expect(await challenger.advance(id, params)).to.equal("none");
     await networkHelpers.time.increase(policy.responseWindow + 1);
-    expect(await challenger.advance(id, params)).to.equal("timeout");
+    // The lapsed demand holds the provider's stake lock: the provider ends it (the bond goes back).
+    expect(await provider.answer(id, params)).to.equal("timeout");
+    expect(await challenger.advance(id, params)).to.equal("none");
     expect((await watcherVerity.disputes.game(id)).outcome).to.equal(Outcome.Refunded);
     expect(await stakeManager.creditOf(params.challenger)).to.equal(policy.challengerBond);
   });
@@ -209,19 +212,8 @@ describe("SDK agents and daemons (in-process chain)", () => {
 
   it("demands the input of a single commitment whose event carries a URI, then proves the fraud", async () => {
     const { provider, challenger, watcherVerity, work, ledger } = await setup();
-    const input = pseudoDigit(50);
-    const claimed = provider.infer(input, { layer: 1, neuron: 4 });
-    const tx = await provider.verity.ledger.commit({
-      modelId: provider.commitments.modelId,
-      inference: claimed,
-      inputData: ethers.hexlify(ethers.toUtf8Bytes("ipfs://bafy-input")),
-    });
-    const id = await tx.wait();
-    provider.store.put(TraceStore.key(id), {
-      modelId: provider.commitments.modelId,
-      activations: claimed.activations.map(vectorToHex),
-      layerHashes: [...claimed.layerHashes],
-    });
+    const { id } = await provider.commit(pseudoDigit(50), { layer: 1, neuron: 4 }, { uri: "ipfs://bafy-input" });
+    expect(hasFlag((await provider.verity.ledger.record(id)).flags, RecordFlags.INPUT_PUBLIC)).to.equal(false);
     const watchtower = new Watchtower({ verity: watcherVerity, challenger, dataDir: path.join(work, "wt") });
     const daemon = new ProviderDaemon({ agent: provider, dataDir: path.join(work, "pd") });
     await watchtower.init();

@@ -10,24 +10,18 @@ const fixture = () => deployWithMnist(connection);
 
 describe("LedgerClient.scan", () => {
   it("decodes raw logs exactly as ethers' parseLog does, for singles, long inputs and batches", async () => {
-    const { ledger, provider, commitments, model } = await networkHelpers.loadFixture(fixture);
+    const { ledger, provider, modelId, model } = await networkHelpers.loadFixture(fixture);
     const client = new LedgerClient(await ledger.getAddress(), provider);
     const digit = infer(model, pseudoDigit(7));
     await ledger
       .connect(provider)
-      .commit(commitments.modelId, digit.inputHash, digit.outputHash, digit.traceRoot, vectorToHex(pseudoDigit(7)));
-    await ledger.connect(provider).commit(commitments.modelId, ethers.id("i"), ethers.id("o"), ethers.id("t"), "0x");
+      .commit(modelId, digit.inputHash, digit.outputHash, digit.traceRoot, vectorToHex(pseudoDigit(7)));
+    await ledger.connect(provider).commit(modelId, ethers.id("i"), ethers.id("o"), ethers.id("t"), "0x");
     await ledger
       .connect(provider)
-      .commit(
-        commitments.modelId,
-        ethers.id("i2"),
-        ethers.id("o2"),
-        ethers.id("t2"),
-        ethers.toUtf8Bytes("ipfs://bafy"),
-      );
+      .commit(modelId, ethers.id("i2"), ethers.id("o2"), ethers.id("t2"), ethers.toUtf8Bytes("ipfs://bafy"));
     const tree = batchTree([digit]);
-    await ledger.connect(provider).commitBatch(commitments.modelId, tree.root, 1, "file:///données/batch-✓.json");
+    await ledger.connect(provider).commitBatch(modelId, tree.root, 1, "file:///données/batch-✓.json");
 
     const head = await ethers.provider.getBlockNumber();
     const fast = await client.scan(0, head);

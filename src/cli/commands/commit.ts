@@ -2,10 +2,10 @@ import path from "node:path";
 import type { Command } from "commander";
 import { argmax, type DenseInt8Model } from "../../engine/index.js";
 import type { Fault } from "../../protocol/faults.js";
-import { ProviderAgent, TraceStore } from "../../sdk/index.js";
+import { MAX_URI_BYTES, ProviderAgent, TraceStore } from "../../sdk/index.js";
 import { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
-import { checkWidth, loadModel, mnistDigits, readInputFile } from "../inputs.js";
+import { checkWidth, loadModel, mnistDigits, readInputFile, resolveModelId, type ModelIdOptions } from "../inputs.js";
 import { parseFault, parseIndexList } from "../parse.js";
 
 /** Default folder of the traces the provider daemon answers disputes from. */
@@ -14,7 +14,8 @@ export const DEFAULT_TRACE_DIR = ".verity/traces";
 /** Inputs past which single commits show a progress bar. */
 const PROGRESS_THRESHOLD = 3;
 
-interface CommitOptions {
+interface CommitOptions extends ModelIdOptions {
+  inputUri?: string;
   digit?: string;
   batch: boolean;
   dataFile?: string;
@@ -39,6 +40,12 @@ export function registerCommit(program: Command): void {
       "cheat on purpose (local chains, demos): [<input>@]<layer>:<neuron>[:<delta>] alters one neuron",
     )
     .option("--withhold-inputs", "batch: leave inputs out of the data file (challengers must demand them)", false)
+    .option(
+      "--input-uri <uri>",
+      "single: publish this URI (at most 256 bytes) instead of the input bytes (challengers must demand the input)",
+    )
+    .option("--model-id <id>", "the registration to commit under (default: the model file's only registration)")
+    .option("--publisher <address>", "commit under this publisher's registration of the model file")
     .action(async (modelFile: string, inputFiles: string[], options: CommitOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const model = await loadModel(modelFile);
@@ -47,8 +54,15 @@ export function registerCommit(program: Command): void {
       if (!options.batch && (options.dataFile !== undefined || options.withholdInputs)) {
         throw new CliError("--data-file and --withhold-inputs apply to --batch only");
       }
+      if (options.batch && options.inputUri !== undefined)
+        throw new CliError("--input-uri applies to single commits only");
+      const uriBytes = options.inputUri === undefined ? 0 : Buffer.byteLength(options.inputUri, "utf8");
+      if (uriBytes > MAX_URI_BYTES) {
+        throw new CliError(`--input-uri is ${uriBytes} bytes, the ledger takes at most ${MAX_URI_BYTES}`);
+      }
       const verity = await ctx.verity();
-      const agent = new ProviderAgent(verity, model, new TraceStore(path.resolve(options.traceDir)));
+      const modelId = await resolveModelId(verity, model, options);
+      const agent = new ProviderAgent(verity, model, new TraceStore(path.resolve(options.traceDir)), modelId);
       const provider = await ctx.address();
 
       if (options.batch) {
@@ -73,7 +87,8 @@ export function registerCommit(program: Command): void {
           {
             kind: "batch",
             batchId,
-            modelId: agent.commitments.modelId,
+            modelId,
+            contentHash: agent.commitments.contentHash,
             provider,
             root,
             count: results.length,
@@ -95,7 +110,7 @@ export function registerCommit(program: Command): void {
       const commitments = [];
       try {
         for (let i = 0; i < inputs.length; i++) {
-          const { id, result } = await agent.commit(inputs[i], faults[i]);
+          const { id, result } = await agent.commit(inputs[i], faults[i], { uri: options.inputUri });
           commitments.push({
             id,
             inputHash: result.inputHash,
@@ -110,7 +125,14 @@ export function registerCommit(program: Command): void {
         progress?.stop();
       }
       ctx.emit(
-        { kind: "single", modelId: agent.commitments.modelId, provider, commitments },
+        {
+          kind: "single",
+          modelId,
+          contentHash: agent.commitments.contentHash,
+          provider,
+          inputPublic: options.inputUri === undefined,
+          commitments,
+        },
         commitments.map((c) => c.id),
         { always: true },
       );

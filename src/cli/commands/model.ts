@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { modelCommitments } from "../../engine/index.js";
-import type { PolicyInput } from "../../sdk/index.js";
-import { CliContext } from "../context.js";
+import { modelCommitments, modelIdOf } from "../../engine/index.js";
+import type { PolicyInput, Verity } from "../../sdk/index.js";
+import { CliContext, parseIndex } from "../context.js";
 import { CliError } from "../errors.js";
-import { loadModel } from "../inputs.js";
-import { formatAmount, parseAmount, parseBytes32, parseSeconds } from "../parse.js";
+import { loadModel, resolveModelId } from "../inputs.js";
+import { formatAmount, parseAddress, parseAmount, parseBytes32, parseSeconds } from "../parse.js";
 
 /** Model status names (contracts/types/Model.sol). */
 const MODEL_STATUS = ["None", "Active", "Deprecated", "Revoked"] as const;
@@ -47,21 +47,30 @@ export function registerModel(program: Command): void {
       const verity = await ctx.verity();
       const tx = await verity.registry.registerModel(parsed, { metadataURI: options.uri ?? file, policy });
       const modelId = await tx.wait();
-      ctx.emit({ modelId, tx: tx.hash }, modelId, { always: true });
+      const { contentHash } = modelCommitments(parsed);
+      const publisher = await ctx.address();
+      ctx.emit(
+        { modelId, contentHash, publisher, tx: tx.hash },
+        [modelId, ...(ctx.options.quiet ? [] : [`  contentHash ${contentHash}, publisher ${publisher}`])],
+        { always: true },
+      );
     });
 
   model
     .command("show")
-    .description("the registry record of a model (by id, or by model file)")
+    .description("the registry record of a model (by id, or by model file and its registration)")
     .argument("<model>", "modelId (0x...) or a model file")
-    .action(async (idOrFile: string, _options: unknown, command: Command) => {
+    .option("--publisher <address>", "with a model file: this publisher's registration of it")
+    .action(async (idOrFile: string, options: { publisher?: string }, command: Command) => {
       const ctx = CliContext.of(command);
-      const modelId = await resolveModelId(idOrFile);
       const verity = await ctx.verity({ readOnly: true });
+      const modelId = await modelIdFromArgument(verity, idOrFile, options.publisher);
       const m = await verity.registry.get(modelId);
       const accepts = await verity.registry.acceptsCommitments(modelId);
+      const bounds = await verity.registry.gasBoundsOf(modelId);
       const record = {
         modelId,
+        contentHash: m.contentHash,
         publisher: m.publisher,
         status: MODEL_STATUS[Number(m.status)] ?? String(m.status),
         version: Number(m.version),
@@ -71,6 +80,9 @@ export function registerModel(program: Command): void {
         weightsRoot: m.weightsRoot,
         graphHash: m.graphHash,
         engineId: m.engineId,
+        optimistic: m.optimistic,
+        maxBatchLeaves: Number(m.maxBatchLeaves),
+        gasBounds: bounds,
         predecessor: m.predecessor,
         successor: m.successor,
         metadataURI: m.metadataURI,
@@ -88,11 +100,14 @@ export function registerModel(program: Command): void {
           `model ${modelId}`,
           `  status          ${record.status}${accepts ? " (accepting commitments)" : " (not accepting commitments)"}`,
           `  version         ${record.version}`,
+          `  contentHash     ${record.contentHash}`,
           `  publisher       ${record.publisher}`,
           `  registered      ${new Date(record.registeredAt * 1000).toISOString()}`,
           `  weightsRoot     ${record.weightsRoot}`,
           `  graphHash       ${record.graphHash}`,
-          `  engineId        ${record.engineId}`,
+          `  engineId        ${record.engineId}${record.optimistic ? "" : " (not optimistic: commitments refused)"}`,
+          `  maxBatchLeaves  ${record.maxBatchLeaves}`,
+          `  worst move gas  ${bounds.worstHonestMove}`,
           `  metadataURI     ${record.metadataURI}`,
           `  challengeWindow ${record.policy.challengeWindow} s`,
           `  responseWindow  ${record.policy.responseWindow} s`,
@@ -106,22 +121,60 @@ export function registerModel(program: Command): void {
 
   model
     .command("id")
-    .description("the content-addressed modelId of a model file (off-chain)")
+    .description("the content hash of a model file (off-chain), and its modelId for a publisher")
     .argument("<model-file>", "model JSON file")
-    .action(async (file: string, _options: unknown, command: Command) => {
+    .option("--publisher <address>", "also print the modelId this publisher's registration has")
+    .action(async (file: string, options: { publisher?: string }, command: Command) => {
       const ctx = CliContext.of(command);
       const c = modelCommitments(await loadModel(file));
+      const publisher = options.publisher === undefined ? undefined : parseAddress(options.publisher, "--publisher");
+      const modelId = publisher === undefined ? undefined : modelIdOf(publisher, c.contentHash);
       ctx.emit(
-        { modelId: c.modelId, weightsRoot: c.weightsRoot, graphHash: c.graphHash, engineId: c.engineId },
-        c.modelId,
+        {
+          contentHash: c.contentHash,
+          weightsRoot: c.weightsRoot,
+          graphHash: c.graphHash,
+          engineId: c.engineId,
+          ...(modelId === undefined ? {} : { publisher, modelId }),
+        },
+        modelId === undefined ? c.contentHash : [c.contentHash, modelId],
+        { always: true },
+      );
+    });
+
+  model
+    .command("registrations")
+    .description("every registration of a model file's content, by any publisher (from ModelRegistered logs)")
+    .argument("<model-file>", "model JSON file")
+    .option("--from-block <n>", "first block to search", "0")
+    .option("--max-range <n>", "blocks per eth_getLogs", "2000")
+    .action(async (file: string, options: { fromBlock: string; maxRange: string }, command: Command) => {
+      const ctx = CliContext.of(command);
+      const { contentHash } = modelCommitments(await loadModel(file));
+      const verity = await ctx.verity({ readOnly: true });
+      const registrations = await verity.registry.registrationsOf(contentHash, {
+        fromBlock: parseIndex(options.fromBlock, "--from-block"),
+        maxRange: Math.max(1, parseIndex(options.maxRange, "--max-range")),
+      });
+      ctx.emit(
+        { contentHash, registrations },
+        [
+          `${registrations.length} registration(s) of content ${contentHash}`,
+          ...registrations.map(
+            (r) => `  ${r.modelId} by ${r.publisher} (version ${r.version}, block ${r.blockNumber})`,
+          ),
+        ],
         { always: true },
       );
     });
 }
 
-/** A modelId given directly, or computed from a model file. */
-async function resolveModelId(idOrFile: string): Promise<string> {
-  if (idOrFile.startsWith("0x")) return parseBytes32(idOrFile, "<model>");
+/** A modelId given directly, or the registration of a model file (its only one, or `--publisher`'s). */
+async function modelIdFromArgument(verity: Verity, idOrFile: string, publisher: string | undefined): Promise<string> {
+  if (idOrFile.startsWith("0x")) {
+    if (publisher !== undefined) throw new CliError("--publisher applies to a model file, not a modelId");
+    return parseBytes32(idOrFile, "<model>");
+  }
   if (!existsSync(idOrFile)) throw new CliError(`<model>: "${idOrFile}" is neither a 0x modelId nor a model file`);
-  return modelCommitments(await loadModel(idOrFile)).modelId;
+  return resolveModelId(verity, await loadModel(idOrFile), { publisher });
 }

@@ -5,11 +5,11 @@ import { ProviderDaemon } from "../../daemons/provider.js";
 import { Outcome, ProviderAgent, TraceStore } from "../../sdk/index.js";
 import { CliContext, existingPath } from "../context.js";
 import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
-import { loadModel } from "../inputs.js";
+import { loadModel, resolveModelId, type ModelIdOptions } from "../inputs.js";
 import { formatAmount } from "../parse.js";
 import { DEFAULT_TRACE_DIR } from "./commit.js";
 
-interface ProvideOptions extends DaemonCliOptions {
+interface ProvideOptions extends DaemonCliOptions, ModelIdOptions {
   model: string;
   traceDir: string;
 }
@@ -22,6 +22,8 @@ export function registerProvide(program: Command): void {
     )
     .requiredOption("--model <file>", "the model the commitments were made with")
     .option("--trace-dir <dir>", "traces written by `verity commit`", DEFAULT_TRACE_DIR)
+    .option("--model-id <id>", "the registration the commitments were made under (default: the file's only one)")
+    .option("--publisher <address>", "the commitments were made under this publisher's registration")
     .action(async (options: ProvideOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const { intervalMs, fromBlock, maxRange } = parseDaemonOptions(options);
@@ -37,7 +39,7 @@ export function registerProvide(program: Command): void {
 
       const scan = ctx.scanProgress(maxRange);
       const daemon = new ProviderDaemon({
-        agent: new ProviderAgent(verity, model, new TraceStore(traceDir)),
+        agent: new ProviderAgent(verity, model, new TraceStore(traceDir), await resolveModelId(verity, model, options)),
         dataDir,
         fromBlock,
         maxRange,

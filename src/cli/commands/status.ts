@@ -3,10 +3,15 @@ import type { Command } from "commander";
 import { isHexString } from "ethers";
 import {
   CommitmentStatus,
+  Finality,
   Outcome,
   Phase,
+  RecordFlags,
+  batchHeaderOf,
   batchTree,
+  hasFlag,
   leafHashOf,
+  targetKeyOf,
   toDisputeParams,
   type BatchDataFile,
   type BatchHeader,
@@ -17,14 +22,13 @@ import { CliContext, existingPath } from "../context.js";
 import { CliError } from "../errors.js";
 import { formatAmount, parseBytes32 } from "../parse.js";
 
-/** Record kinds (contracts/types/Commitment.sol). */
-const RECORD_KIND = ["None", "Single", "Batch"] as const;
-
 /** Registers `verity status` and `verity dispute`. */
 export function registerStatus(program: Command): void {
   program
     .command("status")
-    .description("status and record of a commitment or batch, or of one batch leaf with --leaf and --proof-file")
+    .description(
+      "status, finality and record of a commitment or batch, or of one batch leaf with --leaf and --proof-file",
+    )
     .argument("<id>", "commitment id or batch id")
     .option(
       "--leaf <leaf>",
@@ -38,32 +42,50 @@ export function registerStatus(program: Command): void {
         throw new CliError("--leaf and --proof-file go together");
       }
       const verity = await ctx.verity({ readOnly: true });
-      const record = await verity.ledger.recordOf(id);
-      const kind = RECORD_KIND[Number(record.kind)] ?? String(record.kind);
+      const record = await verity.ledger.record(id);
+      const kind = record.kind;
       if (kind === "None") throw new CliError(`no commitment or batch with id ${id} on this deployment`);
-      const status = CommitmentStatus[await verity.ledger.status(id)];
-      const deadline = Number(record.challengeDeadline);
+      const finalityOf = await verity.ledger.finalityOf(id);
+      const status = CommitmentStatus[finalityOf.status];
+      const finality = Finality[finalityOf.finality];
+      const deadline = record.challengeDeadline;
       const event = await committedEvent(verity, id, kind === "Batch");
+      const flags = {
+        overturned: hasFlag(record.flags, RecordFlags.OVERTURNED),
+        ...(kind === "Single"
+          ? { inputPublic: hasFlag(record.flags, RecordFlags.INPUT_PUBLIC) }
+          : {
+              leafOverturned: hasFlag(record.flags, RecordFlags.LEAF_OVERTURNED),
+              disclosureOpen: hasFlag(record.flags, RecordFlags.DISCLOSURE_OPEN),
+              disclosed: hasFlag(record.flags, RecordFlags.DISCLOSED),
+            }),
+      };
       const base = {
         id,
         kind: kind.toLowerCase(),
         status,
-        final: await verity.ledger.isFinal(id),
+        final: finalityOf.status === CommitmentStatus.Final,
+        finality,
         provider: record.provider,
         challengeDeadline: deadline,
-        openDisputes: Number(record.openDisputes),
-        overturned: record.overturned,
+        openDisputes: record.openDisputes,
+        ...flags,
         ...event,
       };
+      const flagText = Object.entries(flags)
+        .filter(([, on]) => on)
+        .map(([name]) => name)
+        .join(", ");
 
       if (options.leaf === undefined) {
         ctx.emit(
           base,
           [
-            `${kind.toLowerCase()} ${id}: ${status}${base.final ? " (final)" : ""}`,
+            `${kind.toLowerCase()} ${id}: ${status}${base.final ? ` (final: ${finality})` : ""}`,
             `  provider        ${record.provider}`,
             `  challenge until ${new Date(deadline * 1000).toISOString()}`,
-            `  open disputes   ${base.openDisputes}${record.overturned ? ", overturned" : ""}`,
+            `  open disputes   ${base.openDisputes}`,
+            `  flags           ${flagText === "" ? "none" : flagText}`,
             ...Object.entries(event).map(([k, v]) => `  ${k.padEnd(15)} ${String(v)}`),
           ],
           { always: true },
@@ -90,7 +112,7 @@ export function registerStatus(program: Command): void {
         result,
         [
           `leaf ${leafHash} of batch ${id}: ${leafStatus}`,
-          `  batch status    ${status}`,
+          `  batch status    ${status}${base.final ? ` (final: ${finality})` : ""}`,
           `  open disputes   ${result.leaf.openDisputes}${leafRecord.overturned ? ", overturned" : ""}`,
           `  challenge until ${new Date(deadline * 1000).toISOString()}`,
         ],
@@ -112,6 +134,7 @@ export function registerStatus(program: Command): void {
       const game_ = verity.disputes.contract;
       const opened = await game_.queryFilter(game_.filters.DisputeOpened(disputeId)).catch(() => []);
       const params = opened.length > 0 ? toDisputeParams(opened[0].args.params) : undefined;
+      const rewardPool = params === undefined ? undefined : await verity.disputes.rewardPoolOf(targetKeyOf(params));
       const resolved = game.phase === Phase.Resolved;
       const secondsLeft = resolved ? 0 : Number(game.deadline - now);
       const result = {
@@ -121,8 +144,10 @@ export function registerStatus(program: Command): void {
         deadline: Number(game.deadline),
         secondsLeft: Math.max(0, secondsLeft),
         expired: !resolved && secondsLeft < 0,
-        numLayers: game.numLayers,
+        numLayers: params === undefined ? undefined : Number(params.numLayers),
         layer: game.layer,
+        rewardPaid: game.rewardPaid,
+        ...(rewardPool === undefined ? {} : { rewardPool }),
         ...(params === undefined
           ? {}
           : {
@@ -144,7 +169,12 @@ export function registerStatus(program: Command): void {
             : [
                 `  deadline        ${new Date(result.deadline * 1000).toISOString()} (${result.expired ? `passed ${-secondsLeft} s ago: anyone can call timeout` : `${secondsLeft} s left`})`,
               ]),
-          `  layers          ${game.numLayers}${game.layer > 0 ? `, disputed layer ${game.layer}` : ""}`,
+          `  layers          ${params === undefined ? "?" : params.numLayers}${game.layer > 0 ? `, disputed layer ${game.layer}` : ""}`,
+          ...(game.outcome === Outcome.ChallengerWon
+            ? [
+                `  reward          ${game.rewardPaid ? "paid" : rewardPool !== undefined && rewardPool.pending > 0 ? `waiting for ${rewardPool.pending} other game(s)` : "claimable (verity claim)"}`,
+              ]
+            : []),
           ...(params === undefined
             ? []
             : [
@@ -207,12 +237,12 @@ function leafQuery(
   }
   const batchFile =
     (parsed as Partial<BatchDataFile>)?.format === "verity.batch.v1" ? (parsed as BatchDataFile) : undefined;
-  const header: BatchHeader = {
+  const header: BatchHeader = batchHeaderOf(
     provider,
-    modelId: String(event.modelId ?? batchFile?.modelId ?? ""),
-    root: String(event.root ?? batchFile?.root ?? ""),
-    count: Number(event.count ?? batchFile?.count ?? 0),
-  };
+    String(event.modelId ?? batchFile?.modelId ?? ""),
+    String(event.root ?? batchFile?.root ?? ""),
+    Number(event.count ?? batchFile?.count ?? 0),
+  );
   if (!isHexString(header.modelId, 32) || !isHexString(header.root, 32)) {
     throw new CliError(`cannot find batch ${batchId}'s header on-chain: pass the batch data file as --proof-file`);
   }

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
 import { Watchtower } from "../../daemons/watchtower.js";
-import { ChallengerAgent, Outcome } from "../../sdk/index.js";
+import { ChallengerAgent, FileNonceBook, Outcome } from "../../sdk/index.js";
 import { CliContext } from "../context.js";
 import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
 import { loadModel } from "../inputs.js";
@@ -19,18 +19,23 @@ export function registerWatch(program: Command): void {
     .description(
       "run the watchtower: re-execute commitments of the given models, dispute every wrong one, play the games",
     )
-    .requiredOption("--model <file...>", "model files to follow")
+    .requiredOption(
+      "--model <file...>",
+      "model files to follow (every registration of their content, by any publisher)",
+    )
     .option("--bond-allowance <n>", "keep the stake manager approved for this many tokens of bonds", "100")
     .action(async (options: WatchOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const { intervalMs, fromBlock, maxRange } = parseDaemonOptions(options);
       const allowance = parseAmount(options.bondAllowance, "--bond-allowance");
       const models = await Promise.all(options.model.map(loadModel));
-      const verity = await ctx.verity();
+      const connected = await ctx.verity();
       const chainId = await ctx.chainId();
       const dataDir = path.resolve(
-        options.dataDir ?? path.join(".verity", "watchtower", `${chainId}-${verity.addresses.ledger.toLowerCase()}`),
+        options.dataDir ?? path.join(".verity", "watchtower", `${chainId}-${connected.addresses.ledger.toLowerCase()}`),
       );
+      // Opening nonces are journaled with the state: an opening re-sent after a crash or reorg reuses its nonce.
+      const verity = connected.connect(connected.runner, new FileNonceBook(path.join(dataDir, "nonces.json")));
       const log = consoleLogger("watchtower", ctx.options.quiet);
 
       const scan = ctx.scanProgress(maxRange);

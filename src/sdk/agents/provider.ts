@@ -7,28 +7,59 @@ import {
   type RunResult,
 } from "../../engine/index.js";
 import { runWithFault, type Fault } from "../../protocol/faults.js";
-import { batchTree, writeBatchFile } from "../batch.js";
+import { batchTree, readBatchFile, writeBatchFile } from "../batch.js";
+import { DisclosurePhase } from "../clients/disclosure.js";
 import { Phase, type DisputeParams } from "../clients/disputes.js";
+import { batchHeaderOf, type BatchHeader } from "../clients/ledger.js";
+import type { LogRangeOptions } from "../clients/registry.js";
 import { TraceStore, type StoredTrace } from "../store.js";
-import { leafHashOf } from "../ids.js";
+import { batchIdOf, leafHashOf } from "../ids.js";
 import type { Verity } from "../verity.js";
 
 /** What a provider did in one dispute (for logs). */
-export type ProviderAction = "revealInput" | "revealTrace" | "revealLayer" | "none";
+export type ProviderAction = "revealInput" | "revealTrace" | "revealLayer" | "timeout" | "none";
+
+/** How `ProviderAgent.commit` publishes the input. */
+export interface CommitOptions {
+  /**
+   * Publish this URI (at most 256 bytes) instead of the input bytes: challengers then demand the input
+   * on-chain. By default the exact input goes in the event and the commitment is marked INPUT_PUBLIC.
+   */
+  uri?: string;
+}
 
 /**
- * A provider: runs the engine, commits inferences (singly or in batches), keeps every trace on disk,
- * and answers every dispute against its commitments from those traces.
+ * A provider: runs the engine, commits inferences (singly or in batches) of one registered model id,
+ * keeps every trace on disk, answers every dispute against its commitments from those traces (ending
+ * games whose challenger lapsed), answers disclosure demands on its batches, and claims its credit.
  */
 export class ProviderAgent {
   readonly commitments: ModelCommitments;
 
+  /**
+   * @param modelId The registration this provider commits under (`modelIdOf(publisher, contentHash)`);
+   * `ProviderAgent.create` finds it from the model file.
+   */
   constructor(
     readonly verity: Verity,
     readonly model: DenseInt8Model,
     readonly store: TraceStore,
+    readonly modelId: string,
   ) {
     this.commitments = modelCommitments(model);
+  }
+
+  /**
+   * A provider of `model` under `options.modelId`, or the registration by `options.publisher`, or the
+   * only registration of the model's content (see `RegistryClient.resolveModelId`).
+   */
+  static async create(
+    verity: Verity,
+    model: DenseInt8Model,
+    store: TraceStore,
+    options: { modelId?: string; publisher?: string } & LogRangeOptions = {},
+  ): Promise<ProviderAgent> {
+    return new ProviderAgent(verity, model, store, await verity.registry.resolveModelId(model, options));
   }
 
   /** Runs the model; with a fault, the way a cheating provider would (tests and the demo). */
@@ -36,13 +67,20 @@ export class ProviderAgent {
     return fault === undefined ? run(this.model, input) : runWithFault(this.model, input, fault);
   }
 
-  /** Runs and commits one inference; returns its id and run. */
-  async commit(input: Int8Array, fault?: Fault): Promise<{ id: string; result: RunResult }> {
+  /**
+   * Runs and commits one inference; returns its id and run. The exact input bytes go in the event
+   * (INPUT_PUBLIC) unless `options.uri` is given.
+   */
+  async commit(
+    input: Int8Array,
+    fault?: Fault,
+    options: CommitOptions = {},
+  ): Promise<{ id: string; result: RunResult }> {
     const result = this.infer(input, fault);
     const tx = await this.verity.ledger.commit({
-      modelId: this.commitments.modelId,
+      modelId: this.modelId,
       inference: result,
-      inputData: vectorToHex(input),
+      ...(options.uri === undefined ? { input: vectorToHex(input) } : { uri: options.uri }),
     });
     const id = await tx.wait();
     this.store.put(TraceStore.key(id), this.stored(result));
@@ -51,24 +89,33 @@ export class ProviderAgent {
 
   /**
    * Runs and commits a batch; writes the batch data file (leaves and inputs) to `dataFile` and commits
-   * its `file://` URI. `faults[i]` tampers with inference i.
+   * its `file://` URI. `faults[i]` tampers with inference i. Inputs that repeat, or more than the
+   * model's `maxBatchLeaves`, are refused before anything is sent.
    */
   async commitBatch(
     inputs: readonly Int8Array[],
     dataFile: string,
     faults: readonly (Fault | undefined)[] = [],
     options: { withholdInputs?: boolean; onProgress?: (done: number, total: number) => void } = {},
-  ): Promise<{ batchId: string; results: RunResult[]; root: string }> {
+  ): Promise<{ batchId: string; results: RunResult[]; root: string; header: BatchHeader }> {
     const results = inputs.map((input, i) => {
       const result = this.infer(input, faults[i]);
       options.onProgress?.(i + 1, inputs.length);
       return result;
     });
+    const seen = new Map<string, number>();
+    results.forEach((r, i) => {
+      const hash = leafHashOf(r);
+      const first = seen.get(hash);
+      if (first !== undefined)
+        throw new Error(`batch inputs ${first} and ${i} are the same inference: a batch holds distinct leaves`);
+      seen.set(hash, i);
+    });
     const tree = batchTree(results);
     const provider = await (this.verity.runner as unknown as { getAddress(): Promise<string> }).getAddress();
     const dataURI = writeBatchFile(dataFile, {
       format: "verity.batch.v1",
-      modelId: this.commitments.modelId,
+      modelId: this.modelId,
       provider,
       root: tree.root,
       count: results.length,
@@ -80,46 +127,126 @@ export class ProviderAgent {
       })),
     });
     const tx = await this.verity.ledger.commitBatch({
-      modelId: this.commitments.modelId,
+      modelId: this.modelId,
       root: tree.root,
       count: results.length,
       dataURI,
+      leaves: results,
     });
     const batchId = await tx.wait();
     for (const r of results) this.store.put(TraceStore.key(batchId, leafHashOf(r)), this.stored(r));
-    return { batchId, results, root: tree.root };
+    return {
+      batchId,
+      results,
+      root: tree.root,
+      header: batchHeaderOf(provider, this.modelId, tree.root, results.length),
+    };
   }
 
-  /** Makes this provider's move in a game, if it is its turn and it still can; returns what it did. */
+  /**
+   * Makes this provider's move in a game, if it is its turn and it still can; ends the game by timeout
+   * when the challenger let its own move lapse (a demand answered and not continued, a layer not
+   * selected, a neuron not proven). Returns what it did.
+   */
   async answer(disputeId: string, params: DisputeParams): Promise<ProviderAction> {
-    const game = await this.verity.disputes.game(disputeId);
+    const d = this.verity.disputes;
+    const game = await d.game(disputeId);
+    if (game.phase === Phase.Resolved || game.phase === Phase.None) return "none";
+    if ((await d.now()) > game.deadline) {
+      if (!challengerMoves(game.phase)) return "none";
+      await (await d.timeout(params)).wait();
+      return "timeout";
+    }
+    if (!providerMoves(game.phase)) return "none";
     const trace = this.store.get(
       TraceStore.key(params.target, params.isLeaf ? leafHashOf(params.inference) : undefined),
     );
     if (trace === undefined) throw new Error(`no stored trace for dispute ${disputeId} (target ${params.target})`);
-    if (game.deadline < (await this.verity.disputes.now())) return "none";
     switch (game.phase) {
       case Phase.AwaitingInput:
-        await (await this.verity.disputes.revealInput(params, trace.activations[0])).wait();
+        await (await d.revealInput(params, trace.activations[0])).wait();
         return "revealInput";
       case Phase.AwaitingTrace:
-        await (await this.verity.disputes.revealTrace(params, trace.layerHashes)).wait();
+        await (await d.revealTrace(params, trace.layerHashes)).wait();
         return "revealTrace";
       case Phase.AwaitingLayerReveal:
-        await (
-          await this.verity.disputes.revealLayer(params, game.layer, trace.layerHashes, trace.activations[game.layer])
-        ).wait();
+        await (await d.revealLayer(params, game.layer, trace.layerHashes, trace.activations[game.layer])).wait();
         return "revealLayer";
       default:
         return "none";
     }
   }
 
+  /** The headers of this provider's batches with a disclosure demanded in `[fromBlock, toBlock]`. */
+  async disclosureDemands(fromBlock: number, toBlock: number): Promise<{ batchId: string; header: BatchHeader }[]> {
+    const me = (await (this.verity.runner as unknown as { getAddress(): Promise<string> }).getAddress()).toLowerCase();
+    const found: { batchId: string; header: BatchHeader }[] = [];
+    for (const demand of await this.verity.disclosure.scanDemanded(fromBlock, toBlock)) {
+      const header = await this.batchHeader(demand.batchId);
+      if (header !== undefined && header.provider.toLowerCase() === me) found.push({ batchId: demand.batchId, header });
+    }
+    return found;
+  }
+
+  /**
+   * Answers an open disclosure demand on one of this provider's batches: every leaf with its input (from
+   * the stored traces), in ascending leaf-hash order and gas-bounded chunks, then `finishDisclosure`.
+   * Returns "disclosed", or "none" when no demand is open (or its deadline passed).
+   */
+  async answerDisclosure(header: BatchHeader): Promise<"disclosed" | "none"> {
+    const batchId = batchIdOf(header);
+    const state = await this.verity.disclosure.disclosureOf(batchId);
+    if (state.phase !== DisclosurePhase.Open || (await this.verity.disclosure.now()) > state.deadline) return "none";
+    const leaves = (await this.batchLeaves(batchId)).map((leaf) => {
+      const trace = this.store.get(TraceStore.key(batchId, leafHashOf(leaf)));
+      if (trace === undefined) throw new Error(`batch ${batchId}: no stored trace for leaf ${leafHashOf(leaf)}`);
+      return { leaf, input: trace.activations[0] };
+    });
+    await this.verity.disclosure.discloseAll(header, leaves);
+    return "disclosed";
+  }
+
+  /** Claims this provider's credit (won bonds, disclosure bonds); resolves to the amount (0 when none). */
+  async claim(): Promise<bigint> {
+    const me = await (this.verity.runner as unknown as { getAddress(): Promise<string> }).getAddress();
+    if ((await this.verity.staking.creditOf(me)) === 0n) return 0n;
+    return (await this.verity.staking.claim()).wait();
+  }
+
+  /** A batch's header from its `BatchCommitted` event (undefined if the node has no such event). */
+  private async batchHeader(batchId: string): Promise<BatchHeader | undefined> {
+    const ledger = this.verity.ledger.contract;
+    const events = await ledger.queryFilter(ledger.filters.BatchCommitted(batchId));
+    if (events.length === 0) return undefined;
+    const a = events[0].args;
+    return batchHeaderOf(a.provider, a.modelId, a.root, Number(a.count));
+  }
+
+  /** The leaves of one of this provider's batches, from its data file. */
+  private async batchLeaves(batchId: string) {
+    const ledger = this.verity.ledger.contract;
+    const events = await ledger.queryFilter(ledger.filters.BatchCommitted(batchId));
+    if (events.length === 0) throw new Error(`batch ${batchId} not found`);
+    return readBatchFile(events[0].args.dataURI).leaves.map((l) => ({
+      inputHash: l.inputHash,
+      outputHash: l.outputHash,
+      traceRoot: l.traceRoot,
+    }));
+  }
+
   private stored(result: RunResult): StoredTrace {
     return {
-      modelId: this.commitments.modelId,
+      modelId: this.modelId,
       activations: result.activations.map(vectorToHex),
       layerHashes: [...result.layerHashes],
     };
   }
+}
+
+function providerMoves(phase: Phase): boolean {
+  return phase === Phase.AwaitingInput || phase === Phase.AwaitingTrace || phase === Phase.AwaitingLayerReveal;
+}
+
+function challengerMoves(phase: Phase): boolean {
+  return phase === Phase.InputRevealed || phase === Phase.AwaitingLayerSelection || phase === Phase.AwaitingNeuronProof;
 }

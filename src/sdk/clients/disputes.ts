@@ -1,7 +1,17 @@
-import type { ContractRunner, ContractTransactionResponse, Provider } from "ethers";
+import {
+  AbiCoder,
+  ZeroHash,
+  keccak256,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  type Provider,
+} from "ethers";
 import { DisputeGame__factory, type DisputeGame } from "../../../typechain-types/index.js";
-import type { DisputeParamsStruct, NeuronProofStruct } from "../../../typechain-types/contracts/DisputeGame.js";
+import type { DisputeParamsStruct } from "../../../typechain-types/contracts/disputes/DisputeGame.js";
+import type { NeuronProofArgs } from "../../protocol/dispute.js";
 import { decodingReverts } from "../errors.js";
+import { batchIdOf, commitmentIdOf, leafHashOf } from "../ids.js";
+import { MemoryNonceBook, type NonceBook } from "../nonces.js";
 import { findEvent, sendTx, type VerityTx } from "../tx.js";
 import type { BatchHeader, InferenceHashes } from "./ledger.js";
 
@@ -50,6 +60,34 @@ export interface GameState {
   rewardPaid: boolean;
 }
 
+/** A single commitment, as a dispute names it (`CommitmentKey`; its hash is the commitment id). */
+export interface CommitmentKey {
+  provider: string;
+  modelId: string;
+  inference: InferenceHashes;
+  /** Zero for `InferenceLedger.commit` (the default). */
+  binding?: string;
+}
+
+/** The challengers' escrowed share of an overturned target's slash (`RewardPool`). */
+export interface RewardPool {
+  overturned: boolean;
+  amount: bigint;
+  pending: number;
+  winners: number;
+  paid: number;
+}
+
+/** Key of a batch leaf as a target: `keccak256(abi.encode(batchId, leafHash))` (`Commitments.leafId`). */
+export function leafTargetKeyOf(batchId: string, leafHash: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [batchId, leafHash]));
+}
+
+/** The key of a game's target (`DisputeGame.targetKeyOf`): the commitment id, or the leaf key. */
+export function targetKeyOf(params: Pick<DisputeParams, "target" | "isLeaf" | "inference">): string {
+  return params.isLeaf ? leafTargetKeyOf(params.target, leafHashOf(params.inference)) : params.target;
+}
+
 type MoveMethod =
   | "revealInput"
   | "continueDispute"
@@ -58,7 +96,8 @@ type MoveMethod =
   | "revealLayer"
   | "proveNeuron"
   | "timeout"
-  | "closeOverturned";
+  | "closeOverturned"
+  | "claimReward";
 
 /** A move's transaction: `wait()` resolves to the game's state after it. */
 export type MoveTx = VerityTx<GameState>;
@@ -85,40 +124,52 @@ export function toDisputeParams(p: any): DisputeParams {
   };
 }
 
-/** Client of the DisputeGame. Opening resolves to the game's params; moves resolve to the new state. */
+/**
+ * Client of the DisputeGame. Opening resolves to the game's params; moves resolve to the new state.
+ * Openings take a nonce from the client's `NonceBook` (one per target, chosen at random once), so an
+ * opening re-sent after a reorg lands on the same game id.
+ */
 export class DisputeClient {
   /** The TypeChain binding. */
   readonly contract: DisputeGame;
 
-  constructor(address: string, runner: ContractRunner) {
+  constructor(
+    address: string,
+    runner: ContractRunner,
+    /** Where opening nonces are kept (default: in memory). */
+    readonly nonces: NonceBook = new MemoryNonceBook(),
+  ) {
     this.contract = DisputeGame__factory.connect(address, runner);
   }
 
   /**
    * Opens a dispute on a single commitment (posts the bond: approve the stake manager first). With
-   * `demandInput` the provider must first reveal the input (for a commitment whose event lacks it).
+   * `demandInput` the provider must first reveal the input (refused on-chain for a commitment whose
+   * event carries it). `nonce` defaults to the nonce book's for this commitment.
    */
-  async open(
-    commitmentId: string,
-    modelId: string,
-    inference: InferenceHashes,
-    demandInput = false,
-  ): Promise<VerityTx<DisputeParams>> {
-    const send = demandInput
-      ? () => this.contract.openDisputeWithInputDemand(commitmentId, modelId, inference)
-      : () => this.contract.openDispute(commitmentId, modelId, inference);
-    return sendTx(send, (r) => this.openedParams(r));
+  async open(key: CommitmentKey, demandInput = false, nonce?: bigint): Promise<VerityTx<DisputeParams>> {
+    const binding = key.binding ?? ZeroHash;
+    const id = commitmentIdOf(key.provider, key.modelId, key.inference, binding);
+    const n = nonce ?? this.nonces.nonceFor(id);
+    const struct = { provider: key.provider, modelId: key.modelId, inference: { ...key.inference }, binding };
+    return sendTx(
+      () => this.contract.openDispute(struct, demandInput, n),
+      (r) => this.openedParams(r),
+    );
   }
 
-  /** Opens a dispute on a batch leaf, optionally demanding its input. */
+  /** Opens a dispute on a batch leaf, optionally demanding its input (refused once the batch is disclosed). */
   async openLeaf(
     header: BatchHeader,
     proof: string[],
     leaf: InferenceHashes,
     demandInput = false,
+    nonce?: bigint,
   ): Promise<VerityTx<DisputeParams>> {
+    const n = nonce ?? this.nonces.nonceFor(leafTargetKeyOf(batchIdOf(header), leafHashOf(leaf)));
+    const h = { ...header, binding: header.binding ?? ZeroHash };
     return sendTx(
-      () => this.contract.openLeafDispute(header, proof, leaf, demandInput),
+      () => this.contract.openLeafDispute(h, proof, { ...leaf }, demandInput, n),
       (r) => this.openedParams(r),
     );
   }
@@ -148,8 +199,8 @@ export class DisputeClient {
     return this.move(params, "revealLayer", [layer, layerHashes, activation]);
   }
 
-  /** Challenger: proves one neuron wrong. */
-  proveNeuron(params: DisputeParams, proof: NeuronProofStruct): Promise<MoveTx> {
+  /** Challenger: proves one neuron wrong (see `buildNeuronProof`). */
+  proveNeuron(params: DisputeParams, proof: NeuronProofArgs): Promise<MoveTx> {
     return this.move(params, "proveNeuron", [proof]);
   }
 
@@ -158,9 +209,44 @@ export class DisputeClient {
     return this.move(params, "timeout", []);
   }
 
-  /** Anyone: ends a game whose target another game overturned. */
+  /** The game's challenger: withdraws from a game whose target another game overturned (bond back, no reward). */
   closeOverturned(params: DisputeParams): Promise<MoveTx> {
     return this.move(params, "closeOverturned", []);
+  }
+
+  /**
+   * Anyone: pays a ChallengerWon game its part of the target's reward pool, once every game open on the
+   * target has ended (the credit goes to the game's challenger).
+   */
+  claimReward(params: DisputeParams): Promise<MoveTx> {
+    return this.move(params, "claimReward", []);
+  }
+
+  /** The reward pool of a target key (see `targetKeyOf`); all zero until a game overturned the target. */
+  async rewardPoolOf(targetKey: string): Promise<RewardPool> {
+    const p = await this.contract.rewardPoolOf(targetKey);
+    return {
+      overturned: p.overturned,
+      amount: p.amount,
+      pending: Number(p.pending),
+      winners: Number(p.winners),
+      paid: Number(p.paid),
+    };
+  }
+
+  /**
+   * Where a game's reward stands: "none" (it did not end ChallengerWon), "paid", "claimable" (its pool is
+   * settled: `claimReward` pays it), or still waiting for `pending` other games on the target.
+   */
+  async rewardStatus(
+    disputeId: string,
+    params: DisputeParams,
+  ): Promise<"none" | "paid" | { pending: number } | "claimable"> {
+    const game = await this.game(disputeId);
+    if (game.outcome !== Outcome.ChallengerWon) return "none";
+    if (game.rewardPaid) return "paid";
+    const pool = await this.rewardPoolOf(targetKeyOf(params));
+    return pool.pending === 0 ? "claimable" : { pending: pool.pending };
   }
 
   /** The dispute id of a game (the hash of its params). */
@@ -175,8 +261,8 @@ export class DisputeClient {
       deadline: g.deadline,
       phase: Number(g.phase) as Phase,
       outcome: Number(g.outcome) as Outcome,
-      numLayers: Number(g.numLayers),
       layer: Number(g.layer),
+      rewardPaid: g.rewardPaid,
     };
   }
 
@@ -206,6 +292,21 @@ export class DisputeClient {
     toBlock: number,
   ): Promise<{ disputeId: string; params: DisputeParams; blockNumber: number }[]> {
     const events = await this.contract.queryFilter(this.contract.filters.DisputeOpened(), fromBlock, toBlock);
+    return events.map((e) => ({
+      disputeId: e.args.disputeId,
+      params: toDisputeParams(e.args.params),
+      blockNumber: e.blockNumber,
+    }));
+  }
+
+  /** Every game `challenger` opened in `[fromBlock, toBlock]` (the `challenger` topic is indexed). */
+  async scanOpenedBy(
+    challenger: string,
+    fromBlock: number,
+    toBlock: number,
+  ): Promise<{ disputeId: string; params: DisputeParams; blockNumber: number }[]> {
+    const filter = this.contract.filters.DisputeOpened(undefined, undefined, challenger);
+    const events = await this.contract.queryFilter(filter, fromBlock, toBlock);
     return events.map((e) => ({
       disputeId: e.args.disputeId,
       params: toDisputeParams(e.args.params),

@@ -1,7 +1,21 @@
-import { Log, getAddress, toQuantity, toUtf8String, type ContractRunner, type Provider } from "ethers";
+import {
+  Log,
+  dataLength,
+  getAddress,
+  hexlify,
+  keccak256,
+  toQuantity,
+  toUtf8Bytes,
+  toUtf8String,
+  type BytesLike,
+  type ContractRunner,
+  type Provider,
+} from "ethers";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { InferenceLedger__factory, type InferenceLedger } from "../../../typechain-types/index.js";
 import { decodingReverts } from "../errors.js";
 import { bulkRpc } from "../rpc.js";
+import { leafHashOf } from "../ids.js";
 import { findEvent, sendTx, type VerityTx } from "../tx.js";
 
 /** The three hashes of one inference. */
@@ -19,6 +33,21 @@ export interface BatchHeader {
   count: number;
   /** Zero for `commitBatch` (other settlement paths bind a request or enclave nonce here). */
   binding: string;
+}
+
+/** A batch header of `commitBatch` (binding zero). */
+export function batchHeaderOf(provider: string, modelId: string, root: string, count: number): BatchHeader {
+  return { provider, modelId, root, count, binding: ZERO_BINDING };
+}
+
+const ZERO_BINDING = "0x" + "00".repeat(32);
+
+/** The OpenZeppelin standard Merkle root over batch leaves `(inputHash, outputHash, traceRoot)`. */
+export function batchRootOf(leaves: readonly InferenceHashes[]): string {
+  return StandardMerkleTree.of(
+    leaves.map((l) => [l.inputHash, l.outputHash, l.traceRoot]),
+    ["bytes32", "bytes32", "bytes32"],
+  ).root;
 }
 
 /** Commitment status as the ledger reports it. */
@@ -54,6 +83,76 @@ export type CommitmentEvent =
       logIndex: number;
     };
 
+/** How a Final commitment became final (`Finality` in contracts/types/Commitment.sol). */
+export enum Finality {
+  None = 0,
+  ChallengeWindow = 1,
+  Tee = 2,
+  Proof = 3,
+}
+
+/** The bits of a record's `flags` (contracts/libraries/RecordFlags.sol). */
+export const RecordFlags = {
+  /** Single: fraud proven. Batch: the whole batch is overturned (its disclosure failed). */
+  OVERTURNED: 1,
+  /** Batch: at least one leaf is overturned. */
+  LEAF_OVERTURNED: 2,
+  /** Single: the commitment's event carries its exact input; no input demand is ever needed. */
+  INPUT_PUBLIC: 4,
+  /** Batch: a disclosure demand is open. */
+  DISCLOSURE_OPEN: 8,
+  /** Batch: every leaf and input was disclosed on-chain. */
+  DISCLOSED: 16,
+} as const;
+
+/** Whether `flags` has `bit`. */
+export function hasFlag(flags: number, bit: number): boolean {
+  return (flags & bit) === bit;
+}
+
+/** Longest `inputData` URI of a single commitment, and longest batch `dataURI`, in bytes. */
+export const MAX_URI_BYTES = 256;
+
+/** A ledger record, decoded. */
+export interface LedgerRecord {
+  provider: string;
+  challengeDeadline: number;
+  openDisputes: number;
+  kind: "None" | "Single" | "Batch";
+  flags: number;
+  finality: Finality;
+}
+
+/**
+ * What `LedgerClient.commit` commits. Give the exact input bytes (`input`): they go in the event, and
+ * the commitment is marked INPUT_PUBLIC, so no dispute ever has to demand them. Otherwise give a `uri`
+ * (at most 256 bytes) where watchers can fetch the input; `inputData` passes raw bytes as they are.
+ */
+export interface CommitRequest {
+  modelId: string;
+  inference: InferenceHashes;
+  /** The input bytes (hex or bytes). */
+  input?: BytesLike;
+  /** Where the input is served (at most 256 bytes of UTF-8). */
+  uri?: string;
+  /** Raw event data, for callers that build it themselves. */
+  inputData?: BytesLike;
+}
+
+/** What `LedgerClient.commitBatch` commits. */
+export interface CommitBatchRequest {
+  modelId: string;
+  root: string;
+  count: number;
+  /** Where the leaves and inputs are served (at most 256 bytes of UTF-8). */
+  dataURI: string;
+  /**
+   * The leaves, when the caller has them: checked client-side to be distinct and to build `root`
+   * (a batch with a repeated leaf could never be disclosed: the contract wants strictly ascending hashes).
+   */
+  leaves?: readonly InferenceHashes[];
+}
+
 /** Client of the InferenceLedger. */
 export class LedgerClient {
   /** The TypeChain binding. */
@@ -63,24 +162,77 @@ export class LedgerClient {
     this.contract = InferenceLedger__factory.connect(address, runner);
   }
 
-  /** Commits one inference; `wait()` resolves to the commitment id. */
-  async commit(request: { modelId: string; inference: InferenceHashes; inputData: string }): Promise<VerityTx<string>> {
-    const { modelId, inference, inputData } = request;
+  /**
+   * Commits one inference; `wait()` resolves to the commitment id. A URI (or raw data) longer than 256
+   * bytes that is not the input itself is refused before anything is sent.
+   */
+  async commit(request: CommitRequest): Promise<VerityTx<string>> {
+    const { modelId, inference } = request;
+    const given = [request.input, request.uri, request.inputData].filter((v) => v !== undefined).length;
+    if (given !== 1) throw new Error("commit: give exactly one of input, uri or inputData");
+    let data: string;
+    if (request.input !== undefined) {
+      data = hexlify(request.input);
+      if (keccak256(data).toLowerCase() !== inference.inputHash.toLowerCase()) {
+        throw new Error(`commit: the input does not hash to the inference's inputHash ${inference.inputHash}`);
+      }
+    } else if (request.uri !== undefined) {
+      data = hexlify(toUtf8Bytes(request.uri));
+      const length = dataLength(data);
+      if (length > MAX_URI_BYTES) {
+        throw new Error(
+          `commit: the input URI is ${length} bytes, the ledger takes at most ${MAX_URI_BYTES} (commit the input bytes instead)`,
+        );
+      }
+    } else {
+      data = hexlify(request.inputData!);
+      const length = dataLength(data);
+      if (length > MAX_URI_BYTES && keccak256(data).toLowerCase() !== inference.inputHash.toLowerCase()) {
+        throw new Error(
+          `commit: ${length} bytes of input data that are not the input; the ledger takes the input or at most ${MAX_URI_BYTES} bytes`,
+        );
+      }
+    }
     return sendTx(
-      () => this.contract.commit(modelId, inference.inputHash, inference.outputHash, inference.traceRoot, inputData),
+      () => this.contract.commit(modelId, inference.inputHash, inference.outputHash, inference.traceRoot, data),
       (receipt) => findEvent(receipt, this.contract.interface, "InferenceCommitted").args.id,
     );
   }
 
-  /** Commits a batch root; `wait()` resolves to the batch id. */
-  async commitBatch(request: {
-    modelId: string;
-    root: string;
-    count: number;
-    dataURI: string;
-  }): Promise<VerityTx<string>> {
+  /**
+   * Commits a batch root; `wait()` resolves to the batch id. Refused before anything is sent: a data URI
+   * above 256 bytes, more leaves than the model's `maxBatchLeaves`, and (when the leaves are given)
+   * a repeated leaf or leaves that do not build `root`.
+   */
+  async commitBatch(request: CommitBatchRequest): Promise<VerityTx<string>> {
+    const { modelId, root, count, dataURI } = request;
+    const uriLength = toUtf8Bytes(dataURI).length;
+    if (uriLength > MAX_URI_BYTES) {
+      throw new Error(`commitBatch: the data URI is ${uriLength} bytes, the ledger takes at most ${MAX_URI_BYTES}`);
+    }
+    if (request.leaves !== undefined) {
+      if (request.leaves.length !== count) {
+        throw new Error(`commitBatch: ${request.leaves.length} leaves given for a count of ${count}`);
+      }
+      const seen = new Map<string, number>();
+      request.leaves.forEach((leaf, i) => {
+        const hash = leafHashOf(leaf).toLowerCase();
+        const first = seen.get(hash);
+        if (first !== undefined) throw new Error(`commitBatch: leaves ${first} and ${i} are the same inference`);
+        seen.set(hash, i);
+      });
+      const built = batchRootOf(request.leaves);
+      if (built.toLowerCase() !== root.toLowerCase()) {
+        throw new Error(`commitBatch: the leaves build root ${built}, not ${root}`);
+      }
+    }
+    const terms = await this.contract.commitTermsOf(modelId);
+    const max = Number(terms.maxBatchLeaves);
+    if (Number(terms.status) !== 0 && count > max) {
+      throw new Error(`commitBatch: ${count} leaves, the model allows at most ${max} per batch`);
+    }
     return sendTx(
-      () => this.contract.commitBatch(request.modelId, request.root, request.count, request.dataURI),
+      () => this.contract.commitBatch(modelId, root, count, dataURI),
       (receipt) => findEvent(receipt, this.contract.interface, "BatchCommitted").args.batchId,
     );
   }
@@ -88,6 +240,12 @@ export class LedgerClient {
   /** Status of a commitment or batch. */
   async status(id: string): Promise<CommitmentStatus> {
     return Number(await this.contract.status(id)) as CommitmentStatus;
+  }
+
+  /** Status of a commitment or batch, and how it became final (`Finality.None` unless Final). */
+  async finalityOf(id: string): Promise<{ status: CommitmentStatus; finality: Finality }> {
+    const [status, finality] = await this.contract.finalityOf(id);
+    return { status: Number(status) as CommitmentStatus, finality: Number(finality) as Finality };
   }
 
   /** Whether a commitment (or whole batch) is final. */
@@ -100,7 +258,20 @@ export class LedgerClient {
     return Number(await decodingReverts(() => this.contract.leafStatus(header, proof, leaf))) as CommitmentStatus;
   }
 
-  /** The stored record of a commitment or batch. */
+  /** The stored record of a commitment or batch, decoded (kind None if unknown). */
+  async record(id: string): Promise<LedgerRecord> {
+    const r = await this.contract.recordOf(id);
+    return {
+      provider: r.provider,
+      challengeDeadline: Number(r.challengeDeadline),
+      openDisputes: Number(r.openDisputes),
+      kind: (["None", "Single", "Batch"] as const)[Number(r.kind)] ?? "None",
+      flags: Number(r.flags),
+      finality: Number(r.finality) as Finality,
+    };
+  }
+
+  /** The stored record of a commitment or batch, as the binding returns it. */
   async recordOf(id: string) {
     return this.contract.recordOf(id);
   }

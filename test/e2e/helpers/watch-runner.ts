@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
   const log = consoleLogger("watchtower", values.quiet);
   const watchtower = new Watchtower({
     verity,
-    challenger: new ChallengerAgent(verity, [model]),
+    challenger: await ChallengerAgent.create(verity, [model]),
     dataDir: values["data-dir"],
     fromBlock: values["from-block"] === undefined ? undefined : Number(values["from-block"]),
     maxRange: values["max-range"] === undefined ? undefined : Number(values["max-range"]),
