@@ -207,7 +207,9 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
         (bytes32 id, GameState storage game) = _live(params);
         // Only the challenger may give up its own part of the reward.
         if (msg.sender != params.challenger) revert DisputeGameWrongParty(id, msg.sender, params.challenger);
-        if (!_pools[_targetKey(params)].overturned) revert DisputeGameTargetNotOverturned(id);
+        if (!_pools[_targetKey(params)].overturned && !_batchOverturned(params)) {
+            revert DisputeGameTargetNotOverturned(id);
+        }
         _resolve(id, game, params, Outcome.Refunded);
     }
 
@@ -366,6 +368,9 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
                 pool.winners += 1;
                 // INVARIANT: an honest challenger never loses a bond to a provider whose commitment was overturned.
             else if (outcome == Outcome.ProviderWon) outcome = Outcome.Refunded;
+        } else if (outcome == Outcome.ProviderWon && _batchOverturned(params)) {
+            // The leaf's whole batch was overturned (its disclosure failed): the same holds for its games.
+            outcome = Outcome.Refunded;
         }
         game.outcome = outcome;
         emit DisputeResolved(id, outcome, slashed);
@@ -402,6 +407,11 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
     function _proveStructural(bytes32 id, GameState storage game, DisputeParams calldata params, uint16 layer) private {
         emit FraudProven(id, layer, STRUCTURAL_FRAUD, 0, 0);
         _resolve(id, game, params, Outcome.ChallengerWon);
+    }
+
+    /// @dev Whether a leaf game's whole batch is overturned (by a failed disclosure, not by this contract).
+    function _batchOverturned(DisputeParams calldata params) private view returns (bool) {
+        return params.isLeaf && ledger.recordOf(params.target).flags.has(RecordFlags.OVERTURNED);
     }
 
     function _targetKey(DisputeParams calldata params) private pure returns (bytes32) {

@@ -161,8 +161,9 @@ interface IDisputeGame {
     /// @notice Anyone: ends a game whose party to move missed its deadline.
     function timeout(DisputeParams calldata params) external;
 
-    /// @notice The game's challenger: stops playing a game whose target another game already
-    /// overturned; the bond is refunded and the game takes no part of the reward.
+    /// @notice The game's challenger: stops playing a game whose target another game already overturned
+    /// (or, for a leaf, whose whole batch was overturned by a failed disclosure); the bond is refunded and
+    /// the game takes no part of the reward.
     function closeOverturned(DisputeParams calldata params) external;
 
     /// @notice Anyone: pays a ChallengerWon game its part of its target's reward pool once every game

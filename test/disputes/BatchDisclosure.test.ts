@@ -360,6 +360,47 @@ describe("BatchDisclosure", () => {
       );
     });
 
+    it("lets leaf games open at a failed disclosure withdraw or lapse without losing their bonds", async () => {
+      const f = await load(disclosureFixture);
+      const { batchDisclosure: bd, disputeGame, ledger, stakeManager, provider, challenger, challenger2, policy } = f;
+      // Before this fix a leaf game on a batch overturned by its failed disclosure could not withdraw
+      // (DisputeGameTargetNotOverturned), and lapsing at its own move paid its bond to the withholder.
+      const batch = await commitMnistBatch(f, [221, 222]);
+      const leaf = batch.items[0];
+      const open = async (who: typeof challenger, nonce: bigint) =>
+        paramsFrom(
+          disputeGame,
+          await disputeGame.connect(who).openLeafDispute(batch.header, batch.proof(0), leaf.leaf, false, nonce),
+        );
+      const quitter = await open(challenger, 1n);
+      const laggard = await open(challenger2, 2n);
+      const deadline = (await timeOf(await demand(f, batch))) + BigInt(policy.responseWindow);
+      // The provider answers the leaf game it can answer, and lets the disclosure lapse.
+      await disputeGame.connect(provider).revealTrace(laggard, leaf.claimed.layerHashes);
+      await time.increaseTo(deadline + 1n);
+      await bd.connect(challenger).timeoutDisclosure(batch.header);
+      expect(await ledger.status(batch.batchId)).to.equal(Status.Overturned);
+
+      const before = await stakeManager.creditOf(challenger.address);
+      await expect(disputeGame.connect(provider).closeOverturned(quitter))
+        .to.be.revertedWithCustomError(disputeGame, "DisputeGameWrongParty")
+        .withArgs(await disputeGame.disputeIdOf(quitter), provider.address, challenger.address);
+      await expect(disputeGame.connect(challenger).closeOverturned(quitter))
+        .to.emit(disputeGame, "DisputeResolved")
+        .withArgs(await disputeGame.disputeIdOf(quitter), Outcome.Refunded, 0n);
+      expect((await stakeManager.creditOf(challenger.address)) - before).to.equal(policy.challengerBond);
+
+      // The laggard never selects a layer: its game would be ProviderWon, but the batch is overturned.
+      const game = await disputeGame.gameOf(await disputeGame.disputeIdOf(laggard));
+      if (BigInt(await time.latest()) <= game.deadline) await time.increaseTo(game.deadline + 1n);
+      const before2 = await stakeManager.creditOf(challenger2.address);
+      await expect(disputeGame.connect(provider).timeout(laggard))
+        .to.emit(disputeGame, "DisputeResolved")
+        .withArgs(await disputeGame.disputeIdOf(laggard), Outcome.Refunded, 0n);
+      expect((await stakeManager.creditOf(challenger2.address)) - before2).to.equal(policy.challengerBond);
+      await expectFundsConserved(f);
+    });
+
     it("overturns a partly disclosed batch too", async () => {
       const f = await load(disclosureFixture);
       const { batchDisclosure: bd, ledger, stakeManager, provider, watcher, treasury, policy } = f;
