@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import { FatalDaemonError, recheckOpenFolders } from "../daemons/datadir.js";
 import { sleep } from "../daemons/retry.js";
+import { FETCH_DEFAULTS, type FetchOptions } from "../sdk/fetch.js";
 import { parseIndex } from "./context.js";
-import { describeError } from "./errors.js";
+import { CliError, describeError } from "./errors.js";
 
 /** How a daemon command loops. */
 export interface LoopOptions {
@@ -15,12 +17,21 @@ export interface LoopOptions {
 
 /**
  * Runs `tick` every `intervalMs` until SIGINT or SIGTERM, which let the current tick finish (a second
- * signal exits at once). A failed tick is logged and retried at the next interval; with `once`, it fails
- * the command instead.
+ * signal exits at once). A failed tick is logged and retried at the next interval; with `once`, or when
+ * it is a `FatalDaemonError` or the deployment of a daemon this process runs is gone (checked on every
+ * failure, wherever in the tick it happened: see `DataDir.recheck`), it fails the command instead.
  */
 export async function runLoop(options: LoopOptions, tick: () => Promise<void>): Promise<void> {
+  const checkedTick = async () => {
+    try {
+      await tick();
+    } catch (error) {
+      if (!(error instanceof FatalDaemonError)) await recheckOpenFolders();
+      throw error;
+    }
+  };
   if (options.once) {
-    await tick();
+    await checkedTick();
     return;
   }
   const controller = new AbortController();
@@ -37,8 +48,9 @@ export async function runLoop(options: LoopOptions, tick: () => Promise<void>): 
   try {
     while (!controller.signal.aborted) {
       try {
-        await tick();
+        await checkedTick();
       } catch (error) {
+        if (error instanceof FatalDaemonError) throw error;
         options.log(`tick failed: ${describeError(error)}`);
       }
       await sleep(options.intervalMs, controller.signal);
@@ -57,6 +69,12 @@ export interface DaemonCliOptions {
   fromBlock: string;
   maxRange: string;
   claim: boolean;
+  resetState: boolean;
+  allowPrivateFetch: boolean;
+  ipfsGateway?: string;
+  fetchMaxBytes: string;
+  fetchTimeout: string;
+  fetchSchemes: string;
 }
 
 /** Declares the daemon options on `command`; `dataDirDefault` describes where state goes by default. */
@@ -67,14 +85,52 @@ export function withDaemonOptions(command: Command, dataDirDefault: string): Com
     .option("--once", "run one tick and exit", false)
     .option("--from-block <n>", "first block to scan when there is no state yet", "0")
     .option("--max-range <n>", "blocks per eth_getLogs", "2000")
-    .option("--no-claim", "do not claim credits automatically");
+    .option("--no-claim", "do not claim credits automatically")
+    .option("--reset-state", "move the state folder's contents aside (into reset-<time>/) and start over", false)
+    .option(
+      "--ipfs-gateway <url>",
+      "HTTP(S) gateway serving ipfs://CID/path as <url>/CID/path (default: none, no ipfs://)",
+    )
+    .option("--fetch-max-bytes <n>", "largest batch data file read", String(FETCH_DEFAULTS.maxBytes))
+    .option("--fetch-timeout <ms>", "time limit of one batch data read", String(FETCH_DEFAULTS.timeoutMs))
+    .option("--fetch-schemes <list>", "URI schemes batch data may be read from", FETCH_DEFAULTS.schemes.join(","))
+    .option("--allow-private-fetch", "let batch data URIs reach private, loopback and link-local addresses", false);
 }
 
-/** Parses the daemon options (one clear error line for a bad number). */
+/** Parses the daemon options (one clear error line for a bad value). */
 export function parseDaemonOptions(options: DaemonCliOptions) {
   return {
     intervalMs: parseIndex(options.interval, "--interval"),
     fromBlock: parseIndex(options.fromBlock, "--from-block"),
     maxRange: Math.max(1, parseIndex(options.maxRange, "--max-range")),
+    resetState: options.resetState,
+    fetch: parseFetchOptions(options),
+  };
+}
+
+function parseFetchOptions(options: DaemonCliOptions): FetchOptions {
+  const schemes = options.fetchSchemes
+    .split(",")
+    .map((s) =>
+      s
+        .trim()
+        .toLowerCase()
+        .replace(/:(\/\/)?$/, ""),
+    )
+    .filter(Boolean);
+  const unknown = schemes.filter((s) => !(FETCH_DEFAULTS.schemes as readonly string[]).includes(s));
+  if (unknown.length > 0)
+    throw new CliError(
+      `--fetch-schemes: unknown scheme ${unknown.join(", ")} (known: ${FETCH_DEFAULTS.schemes.join(", ")})`,
+    );
+  const gateway = options.ipfsGateway;
+  if (gateway !== undefined && !/^https?:\/\/[^/]/.test(gateway))
+    throw new CliError(`--ipfs-gateway: "${gateway}" is not an http(s) URL`);
+  return {
+    schemes,
+    ipfsGateway: gateway,
+    maxBytes: Math.max(1, parseIndex(options.fetchMaxBytes, "--fetch-max-bytes")),
+    timeoutMs: Math.max(1, parseIndex(options.fetchTimeout, "--fetch-timeout")),
+    allowPrivate: options.allowPrivateFetch,
   };
 }

@@ -1,15 +1,12 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from "node:fs";
-import path from "node:path";
+import { appendFileSync, existsSync, readFileSync, statSync, truncateSync } from "node:fs";
 
 /**
  * An append-only journal whose committed length is recorded elsewhere (in the daemon's state file).
  * Lines appended after the last commit are discarded on recovery, so each line is recorded exactly once
- * even if the process dies between appending and committing.
+ * even if the process dies between appending and committing. Its folder must exist.
  */
 export class Journal {
-  constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
-  }
+  constructor(readonly file: string) {}
 
   /** Discards anything past `committedBytes` (an interrupted range) and returns the current size. */
   recover(committedBytes: number): number {

@@ -3,6 +3,7 @@ import type { Signer } from "ethers";
 import type { ProviderAgent } from "../sdk/agents/provider.js";
 import { Outcome, Phase, type DisputeParams } from "../sdk/clients/disputes.js";
 import { JsonFile } from "../sdk/store.js";
+import { DataDir, FatalDaemonError, assertCursorWithin } from "./datadir.js";
 import type { Logger } from "./log.js";
 import { retryingWith, sleep, type RetryOptions } from "./retry.js";
 
@@ -16,7 +17,10 @@ export interface ProviderDaemonState {
 /** Options of the provider daemon. */
 export interface ProviderDaemonOptions {
   agent: ProviderAgent;
+  /** Folder for provider-state.json (held exclusively, bound to one chain: see `DataDir`). */
   dataDir: string;
+  /** Move the folder's existing state aside and start over. */
+  resetState?: boolean;
   fromBlock?: number;
   maxRange?: number;
   log?: Logger;
@@ -28,7 +32,9 @@ export interface ProviderDaemonOptions {
 
 /**
  * The provider daemon: finds every dispute against this provider's commitments, answers each move before
- * its deadline from the stored traces, ends games whose challenger went silent, and claims the bonds it wins.
+ * its deadline from the stored traces, ends games whose challenger went silent (or let an answered input
+ * demand lapse), and claims the bonds it wins. Like the watchtower, it stops (a `FatalDaemonError`) only
+ * when its folder belongs to another chain or the deployment's contracts are gone.
  */
 export class ProviderDaemon {
   private readonly state: JsonFile<ProviderDaemonState>;
@@ -36,6 +42,9 @@ export class ProviderDaemon {
   private readonly rpc: <T>(fn: () => Promise<T>) => Promise<T>;
   private current!: ProviderDaemonState;
   private me = "";
+  private folder?: DataDir;
+  /** Whether a game failed during the current tick (then the deployment is checked). */
+  private troubled = false;
 
   constructor(private readonly options: ProviderDaemonOptions) {
     this.state = new JsonFile(path.join(options.dataDir, "provider-state.json"), () => ({
@@ -47,10 +56,32 @@ export class ProviderDaemon {
     this.rpc = retryingWith(this.log, options.retry);
   }
 
-  /** Loads the state. */
+  /**
+   * Takes the data folder (see `DataDir`) and loads the state. Throws a `FatalDaemonError` when the folder is
+   * held by another process, belongs to another chain or deployment, or has scanned past the chain head.
+   */
   async init(): Promise<void> {
-    this.current = this.state.read();
-    this.me = (await (this.options.agent.verity.runner as Signer).getAddress()).toLowerCase();
+    const { verity } = this.options.agent;
+    this.folder = await DataDir.open({
+      dir: this.options.dataDir,
+      verity,
+      resetState: this.options.resetState,
+      log: this.log,
+    });
+    try {
+      this.current = this.state.read();
+      assertCursorWithin(this.current.cursor, await this.rpc(() => verity.provider.getBlockNumber()), this.folder.dir);
+      this.me = (await (verity.runner as Signer).getAddress()).toLowerCase();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** Releases the data folder's lock (it is also released when the process exits). */
+  close(): void {
+    this.folder?.close();
+    this.folder = undefined;
   }
 
   /** The current state (a copy). */
@@ -58,11 +89,31 @@ export class ProviderDaemon {
     return structuredClone(this.current);
   }
 
-  /** One round: find new games against us, answer every open one, claim. */
+  /**
+   * One round: find new games against us, answer every open one, claim. When something failed, checks
+   * that the deployment still has code, and throws a `FatalDaemonError` if not.
+   */
   async tick(): Promise<{ moves: number; resolved: number }> {
+    this.troubled = false;
+    let report: { moves: number; resolved: number };
+    try {
+      report = await this.work();
+    } catch (error) {
+      await this.folder?.recheck();
+      throw error;
+    }
+    if (this.troubled) await this.folder?.recheck();
+    return report;
+  }
+
+  private async work(): Promise<{ moves: number; resolved: number }> {
     const { verity } = this.options.agent;
     const head = await this.rpc(() => verity.provider.getBlockNumber());
     const range = this.options.maxRange ?? 2_000;
+    if (head < this.current.cursor) {
+      this.troubled = true;
+      this.log(`the chain head ${head} is behind the cursor ${this.current.cursor}`);
+    }
     while (this.current.cursor < head) {
       const from = this.current.cursor + 1;
       const to = Math.min(head, from + range - 1);
@@ -88,13 +139,14 @@ export class ProviderDaemon {
           this.log(`dispute ${disputeId}: ${action}`);
         }
         let state = await this.rpc(() => verity.disputes.game(disputeId));
-        const challengerSilent =
-          (state.phase === Phase.AwaitingLayerSelection || state.phase === Phase.AwaitingNeuronProof) &&
-          (await verity.disputes.now()) > state.deadline;
-        if (challengerSilent) {
+        // The challenger's move is late: a selection or proof (we win), or continuing after our input
+        // reveal (a lapsed demand: refunded, and our stake is no longer held by an open dispute).
+        const challengerLate =
+          CHALLENGER_MOVES.has(state.phase) && (await this.rpc(() => verity.disputes.now())) > state.deadline;
+        if (challengerLate) {
           await (await verity.disputes.timeout(game.params)).wait();
-          this.log(`dispute ${disputeId}: timeout (challenger silent)`);
-          state = await verity.disputes.game(disputeId);
+          this.log(`dispute ${disputeId}: timeout (${Phase[state.phase]} lapsed)`);
+          state = await this.rpc(() => verity.disputes.game(disputeId));
         }
         if (state.phase === Phase.Resolved) {
           game.resolved = true;
@@ -106,6 +158,7 @@ export class ProviderDaemon {
           this.log(`dispute ${disputeId} resolved: ${Outcome[state.outcome]}`);
         }
       } catch (error) {
+        this.troubled = true;
         this.log(`dispute ${disputeId}: ${(error as Error).message}`);
       }
     }
@@ -114,12 +167,13 @@ export class ProviderDaemon {
     return { moves, resolved };
   }
 
-  /** Ticks every `intervalMs` until `signal` aborts. */
+  /** Ticks every `intervalMs` until `signal` aborts; a `FatalDaemonError` ends it (rethrown). */
   async run(intervalMs: number, signal?: AbortSignal): Promise<void> {
     while (!signal?.aborted) {
       try {
         await this.tick();
       } catch (error) {
+        if (error instanceof FatalDaemonError) throw error;
         this.log(`tick failed: ${(error as Error).message}`);
       }
       await sleep(intervalMs, signal);
@@ -135,3 +189,6 @@ export class ProviderDaemon {
     this.log(`claimed ${amount}`);
   }
 }
+
+/** Phases in which the challenger must move: the provider ends them by timeout once their deadline passed. */
+const CHALLENGER_MOVES = new Set([Phase.InputRevealed, Phase.AwaitingLayerSelection, Phase.AwaitingNeuronProof]);

@@ -1,11 +1,17 @@
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Signer } from "ethers";
 import type { ChallengerAgent, Finding } from "../sdk/agents/challenger.js";
+import { fetchBatchFile } from "../sdk/batch.js";
 import { Outcome, Phase, toDisputeParams, type DisputeParams } from "../sdk/clients/disputes.js";
 import { VerityRevertError } from "../sdk/errors.js";
+import { FetchError, type FetchOptions } from "../sdk/fetch.js";
 import { leafHashOf } from "../sdk/ids.js";
+import type { CommitmentEvent, SkippedLog } from "../sdk/logs.js";
 import { JsonFile } from "../sdk/store.js";
 import type { Verity } from "../sdk/verity.js";
+import { DataDir, FatalDaemonError, assertCursorWithin } from "./datadir.js";
 import { Journal } from "./journal.js";
 import type { Logger } from "./log.js";
 import { retryingWith, sleep, type RetryOptions } from "./retry.js";
@@ -19,6 +25,35 @@ export interface TrackedGame {
   outcome?: Outcome;
 }
 
+/** A batch commitment event. */
+export type BatchEvent = Extract<CommitmentEvent, { kind: "batch" }>;
+
+/** A batch of a followed model whose data has not been read yet. */
+export interface PendingBatch {
+  event: BatchEvent;
+  /** Failed reads so far. */
+  attempts: number;
+  /** When to read again, in ms since the epoch (the delay doubles with every failure). */
+  retryAt: number;
+  lastError: string;
+  /** No read can succeed (the URI is not UTF-8, or its scheme or address is refused): only `onDataMissing` is left. */
+  unfetchable?: boolean;
+  /** The batch's challenge deadline (unix seconds, from its ledger record), once read. */
+  deadline?: number;
+  /** The model's challenge window in seconds (from its policy), once read. */
+  window?: number;
+  /** Whether `onDataMissing` ran for it. */
+  reportedMissing?: boolean;
+}
+
+/** Backoff of unreadable batch data. */
+export interface BatchRetryOptions {
+  /** Delay after the first failure, doubled after each further one (default 5 s). */
+  baseDelayMs?: number;
+  /** Longest delay (default 10 min). */
+  maxDelayMs?: number;
+}
+
 /** What the watchtower keeps on disk. */
 export interface WatchtowerState {
   /** Last block whose commitments were fully processed (-1 before the first). */
@@ -28,6 +63,8 @@ export interface WatchtowerState {
   games: Record<string, TrackedGame>;
   /** Findings whose dispute could not be opened yet, by target key; retried every tick. */
   pending: Record<string, Finding>;
+  /** Batches whose data has not been read yet, by batch id; read after each scan, and again with backoff until their window closes. */
+  batches: Record<string, PendingBatch>;
   stats: {
     seen: number;
     findings: number;
@@ -44,8 +81,10 @@ export interface WatchtowerOptions {
   /** A signer-connected Verity. */
   verity: Verity;
   challenger: ChallengerAgent;
-  /** Folder for state.json and seen.log. */
+  /** Folder for state.json and seen.log (held exclusively, bound to one chain: see `DataDir`). */
   dataDir: string;
+  /** Move the folder's existing state aside and start over. */
+  resetState?: boolean;
   /** First block to scan when there is no state yet (default 0). */
   fromBlock?: number;
   /** Blocks per `eth_getLogs` (default 2,000). */
@@ -56,6 +95,15 @@ export interface WatchtowerOptions {
   onProgress?: (cursor: number, head: number) => void;
   /** Claim credits whenever some are owed (default true). */
   autoClaim?: boolean;
+  /** Limits and rules for reading batch data (see `fetchBounded`). */
+  fetch?: FetchOptions;
+  /** Backoff of batches whose data cannot be read yet. */
+  batchRetry?: BatchRetryOptions;
+  /**
+   * Called once for a batch whose data is still unreadable when half its challenge window is left (the
+   * place for an on-chain disclosure demand); by default it logs that no such demand is available.
+   */
+  onDataMissing?: (batch: PendingBatch) => void | Promise<void>;
 }
 
 /** What one tick did. */
@@ -73,6 +121,9 @@ export interface TickReport {
  * re-executes every commitment of the models it follows, opens a dispute on every mismatch, plays every
  * open game one move forward (or ends it by timeout), and claims what it won. Its cursor, its games and a
  * journal of the commitments it has seen live on disk: a restart loses nothing and repeats nothing.
+ * Each log, batch and game is handled on its own: one that fails is logged (and, for a batch whose data
+ * cannot be read, retried) without stopping the others. It stops (a `FatalDaemonError`) only when its
+ * folder belongs to another chain or the deployment's contracts are gone.
  */
 export class Watchtower {
   private readonly state: JsonFile<WatchtowerState>;
@@ -80,8 +131,13 @@ export class Watchtower {
   private readonly log: Logger;
   private readonly rpc: <T>(fn: () => Promise<T>) => Promise<T>;
   private readonly maxRange: number;
+  /** Keys of the undecodable logs reported so far (each is reported once). */
+  private readonly skipped = new Set<string>();
   private me = "";
   private current!: WatchtowerState;
+  private folder?: DataDir;
+  /** Whether something failed during the current tick (then the deployment is checked). */
+  private troubled = false;
 
   constructor(private readonly options: WatchtowerOptions) {
     this.state = new JsonFile(path.join(options.dataDir, "state.json"), () => ({
@@ -89,6 +145,7 @@ export class Watchtower {
       journalBytes: 0,
       games: {},
       pending: {},
+      batches: {},
       stats: { seen: 0, findings: 0, opened: 0, won: 0, lost: 0, refunded: 0, claimed: "0" },
     }));
     this.journal = new Journal(path.join(options.dataDir, "seen.log"));
@@ -97,15 +154,35 @@ export class Watchtower {
     this.maxRange = options.maxRange ?? 2_000;
   }
 
-  /** Loads the state, drops an interrupted range from the journal, and recovers games from the chain. */
+  /**
+   * Takes the data folder (see `DataDir`), loads the state, drops an interrupted range from the journal,
+   * and recovers games from the chain. Throws a `FatalDaemonError` when the folder is held by another
+   * process, belongs to another chain or deployment, or has scanned past the chain head.
+   */
   async init(): Promise<void> {
-    this.current = this.state.read();
-    this.current.pending ??= {};
-    this.current.journalBytes = this.journal.recover(this.current.journalBytes);
-    this.me = (await (this.options.verity.runner as Signer).getAddress()).toLowerCase();
-    await this.recoverGames();
-    this.save();
+    const { verity, dataDir, resetState } = this.options;
+    this.folder = await DataDir.open({ dir: dataDir, verity, resetState, log: this.log });
+    try {
+      this.current = this.state.read();
+      this.current.pending ??= {};
+      this.current.batches ??= {};
+      const head = await this.rpc(() => verity.provider.getBlockNumber());
+      assertCursorWithin(this.current.cursor, head, this.folder.dir);
+      this.current.journalBytes = this.journal.recover(this.current.journalBytes);
+      this.me = (await (verity.runner as Signer).getAddress()).toLowerCase();
+      await this.recoverGames(head);
+      this.save();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
     this.log(`started at block ${this.current.cursor + 1} with ${this.openGames().length} open games`);
+  }
+
+  /** Releases the data folder's lock (it is also released when the process exits). */
+  close(): void {
+    this.folder?.close();
+    this.folder = undefined;
   }
 
   /** The current state (a copy). */
@@ -118,8 +195,24 @@ export class Watchtower {
     return this.journal.lines().map((l) => l.split(" ")[0]);
   }
 
-  /** One round of work. */
+  /**
+   * One round of work. When something failed, checks that the deployment still has code, and throws a
+   * `FatalDaemonError` if not.
+   */
   async tick(): Promise<TickReport> {
+    this.troubled = false;
+    let report: TickReport;
+    try {
+      report = await this.work();
+    } catch (error) {
+      await this.folder?.recheck();
+      throw error;
+    }
+    if (this.troubled) await this.folder?.recheck();
+    return report;
+  }
+
+  private async work(): Promise<TickReport> {
     const report: TickReport = {
       scannedTo: this.current.cursor,
       seen: 0,
@@ -129,6 +222,7 @@ export class Watchtower {
       claimed: 0n,
     };
     const head = await this.rpc(() => this.options.verity.provider.getBlockNumber());
+    if (head < this.current.cursor) this.fault(`the chain head ${head} is behind the cursor ${this.current.cursor}`);
     while (this.current.cursor < head) {
       const from = this.current.cursor + 1;
       const to = Math.min(head, from + this.maxRange - 1);
@@ -136,18 +230,20 @@ export class Watchtower {
       this.options.onProgress?.(to, head);
     }
     report.scannedTo = this.current.cursor;
+    await this.retryBatches(report);
     await this.retryPending(report);
     await this.playGames(report);
     if (this.options.autoClaim ?? true) report.claimed = await this.claim();
     return report;
   }
 
-  /** Ticks every `intervalMs` until `signal` aborts. */
+  /** Ticks every `intervalMs` until `signal` aborts; a `FatalDaemonError` ends it (rethrown). */
   async run(intervalMs: number, signal?: AbortSignal): Promise<void> {
     while (!signal?.aborted) {
       try {
         await this.tick();
       } catch (error) {
+        if (error instanceof FatalDaemonError) throw error;
         this.log(`tick failed: ${(error as Error).message}`);
       }
       await sleep(intervalMs, signal);
@@ -162,11 +258,16 @@ export class Watchtower {
   private async processRange(from: number, to: number, report: TickReport): Promise<void> {
     const { verity, challenger } = this.options;
     await this.rpc(() => challenger.syncRegistrations({ toBlock: to, maxRange: this.maxRange }));
-    const events = await this.rpc(() => verity.ledger.scan(from, to));
+    const events = await this.rpc(() => verity.ledger.scan(from, to, this.reportSkipped));
     const lines: string[] = [];
     for (const event of events) {
       lines.push(`${event.id} ${event.kind} ${event.modelId} ${event.blockNumber}`);
       if (!challenger.follows(event.modelId)) continue;
+      if (event.kind === "batch") {
+        // Read after the scan (retryBatches), so that a slow or dead URI never holds up the scan.
+        this.current.batches[event.id] ??= { event, attempts: 0, retryAt: 0, lastError: "" };
+        continue;
+      }
       let findings: Finding[];
       try {
         findings = await challenger.verify(event);
@@ -186,6 +287,96 @@ export class Watchtower {
     this.current.cursor = to;
     this.save();
   }
+
+  /** Logs an undecodable ledger log, once per log. */
+  private readonly reportSkipped = (skipped: SkippedLog): void => {
+    if (this.skipped.has(skipped.key)) return;
+    this.skipped.add(skipped.key);
+    this.log(`skipped ledger log ${skipped.key} (block ${skipped.blockNumber}): ${skipped.reason}`);
+  };
+
+  /**
+   * Reads a batch's data and disputes each wrong leaf. Data that cannot be read (or does not match the
+   * batch) keeps the batch pending, to be read again with backoff.
+   */
+  private async checkBatch(batch: PendingBatch, report: TickReport): Promise<void> {
+    const { event } = batch;
+    // The challenger agent reads batch files synchronously from a file URI: give it a local copy.
+    const copy = this.folder!.file(`batch-${event.id.toLowerCase()}.json`);
+    let findings: Finding[];
+    try {
+      if (event.unreadableURI) throw new FetchError("its data URI is not valid UTF-8", true);
+      writeFileSync(copy, JSON.stringify(await fetchBatchFile(event.dataURI, this.options.fetch)));
+      findings = await this.options.challenger.verify({ ...event, dataURI: pathToFileURL(copy).href });
+    } catch (error) {
+      this.keepPending(batch, error);
+      return;
+    } finally {
+      rmSync(copy, { force: true });
+    }
+    if (batch.attempts > 0) this.log(`read the data of batch ${event.id} after ${batch.attempts} failed attempts`);
+    delete this.current.batches[event.id];
+    // Remote data may change or vanish before the game needs the input again: have it revealed on-chain.
+    const remote = !event.dataURI.startsWith("file:");
+    for (const finding of remote ? findings.map((f) => ({ ...f, demandInput: true })) : findings) {
+      this.current.stats.findings++;
+      await this.dispute(finding, report);
+    }
+  }
+
+  private keepPending(batch: PendingBatch, error: unknown): void {
+    const { baseDelayMs = 5_000, maxDelayMs = 600_000 } = this.options.batchRetry ?? {};
+    batch.attempts++;
+    batch.lastError = (error as Error).message;
+    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (batch.attempts - 1));
+    batch.retryAt = Date.now() + delay;
+    if (error instanceof FetchError && error.permanent) batch.unfetchable = true;
+    this.current.batches[batch.event.id] = batch;
+    const id = batch.event.id;
+    this.log(
+      batch.unfetchable
+        ? `cannot read the data of batch ${id}: ${batch.lastError}`
+        : `cannot read the data of batch ${id} yet (attempt ${batch.attempts}, again in ${delay} ms): ${batch.lastError}`,
+    );
+  }
+
+  /**
+   * Reads each pending batch whose backoff is over. Of those still unread, drops the ones whose challenge
+   * window closed, and calls `onDataMissing` for those with half their window left.
+   */
+  private async retryBatches(report: TickReport): Promise<void> {
+    const { verity } = this.options;
+    let now: number | undefined;
+    for (const batch of Object.values(this.current.batches)) {
+      const { id, modelId } = batch.event;
+      try {
+        if (!batch.unfetchable && Date.now() >= batch.retryAt) await this.checkBatch(batch, report);
+        if (this.current.batches[id] === undefined) continue;
+        if (batch.deadline === undefined || batch.window === undefined) {
+          batch.deadline = Number((await this.rpc(() => verity.ledger.recordOf(id))).challengeDeadline);
+          batch.window = Number((await this.rpc(() => verity.registry.contract.policyOf(modelId))).challengeWindow);
+        }
+        now ??= Number(await this.rpc(() => verity.disputes.now()));
+        if (now > batch.deadline) {
+          delete this.current.batches[id];
+          this.log(
+            `gave up on batch ${id}: its challenge window closed before its data could be read (${batch.lastError})`,
+          );
+        } else if (!batch.reportedMissing && batch.deadline - now <= batch.window / 2) {
+          await (this.options.onDataMissing ?? this.dataMissing)(batch);
+          batch.reportedMissing = true;
+        }
+      } catch (error) {
+        this.fault(`batch ${id}: ${(error as Error).message}`);
+      }
+    }
+    this.save();
+  }
+
+  /** The default `onDataMissing`: the on-chain disclosure demand does not exist yet. */
+  private readonly dataMissing = (batch: PendingBatch): void => {
+    this.log(`data missing for batch ${batch.event.id}; disclosure demand not available`);
+  };
 
   /**
    * Opens the dispute a finding calls for. A finding that cannot be disputed now (no tokens for the bond,
@@ -212,7 +403,7 @@ export class Watchtower {
         this.log(`gave up on ${key}: ${(error as Error).message}`);
       } else {
         this.current.pending[key] = finding;
-        this.log(`could not dispute ${key} yet (will retry): ${(error as Error).message}`);
+        this.fault(`could not dispute ${key} yet (will retry): ${(error as Error).message}`);
       }
     }
   }
@@ -242,7 +433,7 @@ export class Watchtower {
           this.log(`dispute ${disputeId} resolved: ${Outcome[state.outcome]}`);
         }
       } catch (error) {
-        this.log(`dispute ${disputeId}: ${(error as Error).message}`);
+        this.fault(`dispute ${disputeId}: ${(error as Error).message}`);
       }
     }
     this.save();
@@ -260,9 +451,8 @@ export class Watchtower {
   }
 
   /** Rebuilds the games this signer opened from the chain, so a crash between sending and saving repeats nothing. */
-  private async recoverGames(): Promise<void> {
+  private async recoverGames(head: number): Promise<void> {
     const { disputes } = this.options.verity;
-    const head = await this.rpc(() => this.options.verity.provider.getBlockNumber());
     const game = disputes.contract;
     for (let from = this.options.fromBlock ?? 0; from <= head; from += this.maxRange) {
       const to = Math.min(head, from + this.maxRange - 1);
@@ -285,6 +475,12 @@ export class Watchtower {
 
   private disputed(key: string): boolean {
     return Object.values(this.current.games).some((g) => g.targetKey === key);
+  }
+
+  /** Logs a failure of one item and marks the tick troubled. */
+  private fault(message: string): void {
+    this.troubled = true;
+    this.log(message);
   }
 
   private save(): void {

@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { InferenceHashes } from "./clients/ledger.js";
+import { fetchBounded, readRegularFileSync, type FetchOptions } from "./fetch.js";
 
 /** Leaf encoding of batch trees: OpenZeppelin standard leaf of (inputHash, outputHash, traceRoot). */
 export const BATCH_LEAF_ENCODING = ["bytes32", "bytes32", "bytes32"] as const;
@@ -33,10 +34,29 @@ export function writeBatchFile(file: string, data: BatchDataFile): string {
   return pathToFileURL(path.resolve(file)).href;
 }
 
-/** Reads a batch data file from a `file://` URI (the only scheme a node without network can serve). */
+/**
+ * Reads a batch data file from a `file://` URI, synchronously (`fetchBatchFile` reads any URI, within
+ * configurable limits). The file must be a regular file of at most 64 MiB.
+ */
 export function readBatchFile(dataURI: string): BatchDataFile {
   if (!dataURI.startsWith("file://")) throw new Error(`unsupported batch data URI ${dataURI}`);
-  const data = JSON.parse(readFileSync(fileURLToPath(dataURI), "utf8")) as BatchDataFile;
-  if (data.format !== "verity.batch.v1") throw new Error(`${dataURI}: not a verity.batch.v1 file`);
+  return parseBatchFile(readRegularFileSync(fileURLToPath(dataURI)), dataURI);
+}
+
+/** Fetches and parses the batch data file at `dataURI` (any scheme `fetchBounded` reads, within its limits). */
+export async function fetchBatchFile(dataURI: string, options?: FetchOptions): Promise<BatchDataFile> {
+  return parseBatchFile(await fetchBounded(dataURI, options), dataURI);
+}
+
+/** Parses the bytes of a batch data file; throws unless they are a `verity.batch.v1` document. */
+function parseBatchFile(bytes: Uint8Array, dataURI: string): BatchDataFile {
+  let data: BatchDataFile;
+  try {
+    data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as BatchDataFile;
+  } catch {
+    throw new Error(`${dataURI}: not a UTF-8 JSON document`);
+  }
+  if (data?.format !== "verity.batch.v1" || !Array.isArray(data.leaves))
+    throw new Error(`${dataURI}: not a verity.batch.v1 file`);
   return data;
 }
