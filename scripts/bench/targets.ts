@@ -26,6 +26,10 @@ export const targets: Record<string, BenchTarget> = {
   // worstHonestMoveGas_mnist <= worstHonestMoveGasBound <= 8,000,000 (PolicyBounds.MAX_HONEST_MOVE_GAS).
   "gas.worstHonestMoveGas_mnist": { maxMetric: "gas.worstHonestMoveGasBound" },
   "gas.worstHonestMoveGasBound": { max: 8_000_000 },
+  // Every disclosure chunk is an honest move too: within the same cap, and the whole disclosure within the
+  // gas its bond pays for (GasBounds.disclosure).
+  "gas.discloseBatchChunkMax": { max: 8_000_000 },
+  "gas.discloseBatch_1024": { maxMetric: "gas.discloseBatch_1024Bound" },
   "load.commitments": { min: 2_000 },
   "load.watchtowerSeen": { min: 2_000 },
   "offchain.logScanPerSec": { min: 10_000, aim: true },
