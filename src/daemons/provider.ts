@@ -1,7 +1,9 @@
 import path from "node:path";
 import type { Signer } from "ethers";
 import type { ProviderAgent } from "../sdk/agents/provider.js";
+import { DisclosurePhase } from "../sdk/clients/disclosure.js";
 import { Outcome, Phase, type DisputeParams } from "../sdk/clients/disputes.js";
+import type { BatchHeader } from "../sdk/clients/ledger.js";
 import { JsonFile } from "../sdk/store.js";
 import { DataDir, FatalDaemonError, assertCursorWithin } from "./datadir.js";
 import type { Logger } from "./log.js";
@@ -11,7 +13,9 @@ import { retryingWith, sleep, type RetryOptions } from "./retry.js";
 export interface ProviderDaemonState {
   cursor: number;
   games: Record<string, { params: DisputeParams; resolved: boolean; outcome?: Outcome }>;
-  stats: { defended: number; won: number; lost: number; refunded: number; claimed: string };
+  /** Disclosure demands on this provider's batches, by batch id; `done` once answered or ended. */
+  disclosures: Record<string, { header: BatchHeader; done: boolean; outcome?: "disclosed" | "failed" }>;
+  stats: { defended: number; won: number; lost: number; refunded: number; claimed: string; disclosed?: number };
 }
 
 /** Options of the provider daemon. */
@@ -32,8 +36,10 @@ export interface ProviderDaemonOptions {
 
 /**
  * The provider daemon: finds every dispute against this provider's commitments, answers each move before
- * its deadline from the stored traces, ends games whose challenger went silent (or let an answered input
- * demand lapse), and claims the bonds it wins. Like the watchtower, it stops (a `FatalDaemonError`) only
+ * its deadline from the stored traces, answers every disclosure demand on its batches (all leaves and
+ * inputs, in gas-bounded chunks, then finish), ends every game whose deadline passed (a challenger gone
+ * silent, an answered input demand left to lapse, or its own missed move: nothing of its stake stays
+ * locked by a lapsed game), and claims the bonds it wins. Like the watchtower, it stops (a `FatalDaemonError`) only
  * when its folder belongs to another chain or the deployment's contracts are gone.
  */
 export class ProviderDaemon {
@@ -50,6 +56,7 @@ export class ProviderDaemon {
     this.state = new JsonFile(path.join(options.dataDir, "provider-state.json"), () => ({
       cursor: (options.fromBlock ?? 0) - 1,
       games: {},
+      disclosures: {},
       stats: { defended: 0, won: 0, lost: 0, refunded: 0, claimed: "0" },
     }));
     this.log = options.log ?? (() => {});
@@ -70,6 +77,7 @@ export class ProviderDaemon {
     });
     try {
       this.current = this.state.read();
+      this.current.disclosures ??= {};
       assertCursorWithin(this.current.cursor, await this.rpc(() => verity.provider.getBlockNumber()), this.folder.dir);
       this.me = (await (verity.runner as Signer).getAddress()).toLowerCase();
     } catch (error) {
@@ -123,12 +131,17 @@ export class ProviderDaemon {
         this.current.stats.defended++;
         this.log(`defending dispute ${disputeId} on ${params.target}`);
       }
+      for (const { batchId, header } of await this.rpc(() => this.options.agent.disclosureDemands(from, to))) {
+        if (this.current.disclosures[batchId] !== undefined) continue;
+        this.current.disclosures[batchId] = { header, done: false };
+        this.log(`disclosure of batch ${batchId} demanded`);
+      }
       this.current.cursor = to;
       this.state.write(this.current);
       this.options.onProgress?.(to, head);
     }
 
-    let moves = 0;
+    let moves = await this.answerDisclosures();
     let resolved = 0;
     for (const [disputeId, game] of Object.entries(this.current.games)) {
       if (game.resolved) continue;
@@ -139,13 +152,14 @@ export class ProviderDaemon {
           this.log(`dispute ${disputeId}: ${action}`);
         }
         let state = await this.rpc(() => verity.disputes.game(disputeId));
-        // The challenger's move is late: a selection or proof (we win), or continuing after our input
-        // reveal (a lapsed demand: refunded, and our stake is no longer held by an open dispute).
-        const challengerLate =
-          CHALLENGER_MOVES.has(state.phase) && (await this.rpc(() => verity.disputes.now())) > state.deadline;
-        if (challengerLate) {
+        // A lapsed game: the challenger's move is late (a selection or proof: we win; continuing after our
+        // input reveal: refunded), or ours is (a lost trace: we lose the slash, but the rest of our stake
+        // is no longer held by an open dispute, which nobody else may bother to end).
+        const open = state.phase !== Phase.None && state.phase !== Phase.Resolved;
+        if (open && (await this.rpc(() => verity.disputes.now())) > state.deadline) {
           await (await verity.disputes.timeout(game.params)).wait();
-          this.log(`dispute ${disputeId}: timeout (${Phase[state.phase]} lapsed)`);
+          const whose = CHALLENGER_MOVES.has(state.phase) ? "the challenger's" : "our";
+          this.log(`dispute ${disputeId}: timeout (${whose} move ${Phase[state.phase]} lapsed)`);
           state = await this.rpc(() => verity.disputes.game(disputeId));
         }
         if (state.phase === Phase.Resolved) {
@@ -178,6 +192,43 @@ export class ProviderDaemon {
       }
       await sleep(intervalMs, signal);
     }
+  }
+
+  /**
+   * Answers each open disclosure demand on our batches (see `ProviderAgent.answerDisclosure`); ends by
+   * timeout one whose deadline passed unanswered (the batch is overturned either way; this frees the rest
+   * of our stake). One failing demand never stops the others. Returns the demands answered or ended.
+   */
+  private async answerDisclosures(): Promise<number> {
+    const { agent } = this.options;
+    let moves = 0;
+    for (const [batchId, item] of Object.entries(this.current.disclosures)) {
+      if (item.done) continue;
+      try {
+        if ((await this.rpc(() => agent.answerDisclosure(item.header))) === "disclosed") {
+          moves++;
+          item.done = true;
+          item.outcome = "disclosed";
+          this.current.stats.disclosed = (this.current.stats.disclosed ?? 0) + 1;
+          this.log(`disclosed batch ${batchId}`);
+          continue;
+        }
+        const c = agent.verity.disclosure;
+        const state = await this.rpc(() => c.disclosureOf(batchId));
+        if (state.phase === DisclosurePhase.Open && (await this.rpc(() => c.now())) > state.deadline) {
+          await (await c.timeout(item.header)).wait();
+          moves++;
+          this.log(`disclosure of batch ${batchId}: timeout (our answer lapsed)`);
+        } else if (state.phase === DisclosurePhase.Open) continue;
+        item.done = true;
+        item.outcome = state.phase === DisclosurePhase.Disclosed ? "disclosed" : "failed";
+      } catch (error) {
+        this.troubled = true;
+        this.log(`disclosure of batch ${batchId}: ${(error as Error).message}`);
+      }
+    }
+    this.state.write(this.current);
+    return moves;
   }
 
   private async claim(): Promise<void> {

@@ -1,13 +1,11 @@
-import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Signer } from "ethers";
 import type { ChallengerAgent, Finding } from "../sdk/agents/challenger.js";
-import { fetchBatchFile } from "../sdk/batch.js";
 import { Outcome, Phase, toDisputeParams, type DisputeParams } from "../sdk/clients/disputes.js";
 import { VerityRevertError } from "../sdk/errors.js";
 import { FetchError, type FetchOptions } from "../sdk/fetch.js";
 import { leafHashOf } from "../sdk/ids.js";
+import { Disclosures } from "./disclosures.js";
 import type { CommitmentEvent, SkippedLog } from "../sdk/logs.js";
 import { JsonFile } from "../sdk/store.js";
 import type { Verity } from "../sdk/verity.js";
@@ -23,6 +21,10 @@ export interface TrackedGame {
   targetKey: string;
   resolved: boolean;
   outcome?: Outcome;
+  /** Whether its reward was paid (a won game is advanced until it is: a pooled reward must be claimed). */
+  rewardPaid?: boolean;
+  /** The finding it was opened on (to open it again, same nonce, if a reorg drops the opening). */
+  finding?: Finding;
 }
 
 /** A batch commitment event. */
@@ -42,8 +44,10 @@ export interface PendingBatch {
   deadline?: number;
   /** The model's challenge window in seconds (from its policy), once read. */
   window?: number;
-  /** Whether `onDataMissing` ran for it. */
+  /** Whether `onDataMissing` ran for it (by default: its disclosure was demanded). */
   reportedMissing?: boolean;
+  /** A disclosure demand on it is being followed (ours, or someone else's). */
+  disclosure?: "demanded" | "following";
 }
 
 /** Backoff of unreadable batch data. */
@@ -100,8 +104,9 @@ export interface WatchtowerOptions {
   /** Backoff of batches whose data cannot be read yet. */
   batchRetry?: BatchRetryOptions;
   /**
-   * Called once for a batch whose data is still unreadable when half its challenge window is left (the
-   * place for an on-chain disclosure demand); by default it logs that no such demand is available.
+   * Called once for a batch whose data is still unreadable when half its challenge window is left. By
+   * default the watchtower demands the batch's disclosure on-chain (posting the disclosure bond), follows
+   * it, and verifies the disclosed leaves (or ends the demand by timeout: the batch is overturned).
    */
   onDataMissing?: (batch: PendingBatch) => void | Promise<void>;
 }
@@ -138,6 +143,7 @@ export class Watchtower {
   private folder?: DataDir;
   /** Whether something failed during the current tick (then the deployment is checked). */
   private troubled = false;
+  private readonly disclosures: Disclosures;
 
   constructor(private readonly options: WatchtowerOptions) {
     this.state = new JsonFile(path.join(options.dataDir, "state.json"), () => ({
@@ -152,6 +158,10 @@ export class Watchtower {
     this.log = options.log ?? (() => {});
     this.rpc = retryingWith(this.log, options.retry);
     this.maxRange = options.maxRange ?? 2_000;
+    // The agent reads input and batch URIs with the watchtower's limits unless it was given its own.
+    options.challenger.fetchOptions ??= options.fetch;
+    options.challenger.maxRange = this.maxRange;
+    this.disclosures = new Disclosures(options.challenger, this.log);
   }
 
   /**
@@ -275,10 +285,7 @@ export class Watchtower {
         this.log(`cannot verify ${event.kind} ${event.id}: ${(error as Error).message}`);
         continue;
       }
-      for (const finding of findings) {
-        this.current.stats.findings++;
-        await this.dispute(finding, report);
-      }
+      await this.disputeAll(findings, report);
     }
     // Commit the range: journal first, then the state that records the journal's length.
     this.current.stats.seen += events.length;
@@ -296,29 +303,27 @@ export class Watchtower {
   };
 
   /**
-   * Reads a batch's data and disputes each wrong leaf. Data that cannot be read (or does not match the
-   * batch) keeps the batch pending, to be read again with backoff.
+   * Reads a batch's data (its file through the bounded fetcher, or its on-chain disclosure) and disputes
+   * each wrong leaf. Data that cannot be read (or does not match the batch) keeps the batch pending, to
+   * be read again with backoff.
    */
   private async checkBatch(batch: PendingBatch, report: TickReport): Promise<void> {
     const { event } = batch;
-    // The challenger agent reads batch files synchronously from a file URI: give it a local copy.
-    const copy = this.folder!.file(`batch-${event.id.toLowerCase()}.json`);
     let findings: Finding[];
     try {
       if (event.unreadableURI) throw new FetchError("its data URI is not valid UTF-8", true);
-      writeFileSync(copy, JSON.stringify(await fetchBatchFile(event.dataURI, this.options.fetch)));
-      findings = await this.options.challenger.verify({ ...event, dataURI: pathToFileURL(copy).href });
+      findings = await this.options.challenger.verify(event);
     } catch (error) {
       this.keepPending(batch, error);
       return;
-    } finally {
-      rmSync(copy, { force: true });
     }
     if (batch.attempts > 0) this.log(`read the data of batch ${event.id} after ${batch.attempts} failed attempts`);
     delete this.current.batches[event.id];
-    // Remote data may change or vanish before the game needs the input again: have it revealed on-chain.
-    const remote = !event.dataURI.startsWith("file:");
-    for (const finding of remote ? findings.map((f) => ({ ...f, demandInput: true })) : findings) {
+    await this.disputeAll(findings, report);
+  }
+
+  private async disputeAll(findings: Finding[], report: TickReport): Promise<void> {
+    for (const finding of findings) {
       this.current.stats.findings++;
       await this.dispute(finding, report);
     }
@@ -350,6 +355,13 @@ export class Watchtower {
     for (const batch of Object.values(this.current.batches)) {
       const { id, modelId } = batch.event;
       try {
+        if (batch.disclosure !== undefined) {
+          const findings = await this.disclosures.follow(batch);
+          if (findings === undefined) continue;
+          delete this.current.batches[id];
+          await this.disputeAll(findings, report);
+          continue;
+        }
         if (!batch.unfetchable && Date.now() >= batch.retryAt) await this.checkBatch(batch, report);
         if (this.current.batches[id] === undefined) continue;
         if (batch.deadline === undefined || batch.window === undefined) {
@@ -363,7 +375,9 @@ export class Watchtower {
             `gave up on batch ${id}: its challenge window closed before its data could be read (${batch.lastError})`,
           );
         } else if (!batch.reportedMissing && batch.deadline - now <= batch.window / 2) {
-          await (this.options.onDataMissing ?? this.dataMissing)(batch);
+          const hook = this.options.onDataMissing;
+          if (hook !== undefined) await hook(batch);
+          else await this.disclosures.demand(batch);
           batch.reportedMissing = true;
         }
       } catch (error) {
@@ -372,11 +386,6 @@ export class Watchtower {
     }
     this.save();
   }
-
-  /** The default `onDataMissing`: the on-chain disclosure demand does not exist yet. */
-  private readonly dataMissing = (batch: PendingBatch): void => {
-    this.log(`data missing for batch ${batch.event.id}; disclosure demand not available`);
-  };
 
   /**
    * Opens the dispute a finding calls for. A finding that cannot be disputed now (no tokens for the bond,
@@ -391,14 +400,17 @@ export class Watchtower {
     try {
       const params = await this.options.challenger.open(finding);
       const disputeId = await this.options.verity.disputes.idOf(params);
-      this.current.games[disputeId] = { params, targetKey: key, resolved: false };
+      this.current.games[disputeId] = { params, targetKey: key, resolved: false, finding };
       delete this.current.pending[key];
       this.current.stats.opened++;
       report.opened++;
       this.log(`disputed ${finding.kind} ${key} (dispute ${disputeId})`);
     } catch (error) {
       const reason = error instanceof VerityRevertError ? error.errorName : "";
-      if (GIVE_UP.has(reason)) {
+      if (reason === "DisputeGameDuplicate") {
+        // Our opening landed after all (a re-send with the same nonce): play that game.
+        await this.adopt(String((error as VerityRevertError).args[0]), key, finding);
+      } else if (GIVE_UP.has(reason)) {
         delete this.current.pending[key];
         this.log(`gave up on ${key}: ${(error as Error).message}`);
       } else {
@@ -408,14 +420,45 @@ export class Watchtower {
     }
   }
 
+  /** Takes over a game this signer already opened on `key` (found by its `DisputeOpened` log). */
+  private async adopt(disputeId: string, key: string, finding: Finding): Promise<void> {
+    const opened = await this.findOpened(disputeId);
+    if (opened === undefined) {
+      this.current.pending[key] = finding;
+      this.fault(`dispute ${disputeId} on ${key} exists but its DisputeOpened log was not found (will retry)`);
+      return;
+    }
+    this.current.games[disputeId] = { params: opened, targetKey: key, resolved: false, finding };
+    delete this.current.pending[key];
+    this.current.stats.opened++;
+    this.log(`adopted the existing dispute ${disputeId} on ${key}`);
+  }
+
+  /** The params of a game this signer opened, from its `DisputeOpened` log (bounded log ranges). */
+  private async findOpened(disputeId: string): Promise<DisputeParams | undefined> {
+    const game = this.options.verity.disputes.contract;
+    const head = await this.rpc(() => this.options.verity.provider.getBlockNumber());
+    for (let from = this.options.fromBlock ?? 0; from <= head; from += this.maxRange) {
+      const to = Math.min(head, from + this.maxRange - 1);
+      const events = await this.rpc(() => game.queryFilter(game.filters.DisputeOpened(disputeId), from, to));
+      if (events.length > 0) return toDisputeParams(events[0].args.params);
+    }
+    return undefined;
+  }
+
   private async retryPending(report: TickReport): Promise<void> {
     for (const finding of Object.values(this.current.pending)) await this.dispute(finding, report);
     this.save();
   }
 
+  /**
+   * Plays each open game one move; advances each won game until its reward is paid (a pooled reward is
+   * claimed once every game on the target ended); opens again, with the same nonce, a game a reorg dropped.
+   */
   private async playGames(report: TickReport): Promise<void> {
     const { verity, challenger } = this.options;
-    for (const [disputeId, game] of this.openGames()) {
+    const live = Object.entries(this.current.games).filter(([, g]) => !g.resolved || unpaidWin(g));
+    for (const [disputeId, game] of live) {
       try {
         const action = await this.rpc(() => challenger.advance(disputeId, game.params));
         if (action !== "none") {
@@ -423,7 +466,12 @@ export class Watchtower {
           this.log(`dispute ${disputeId}: ${action}`);
         }
         const state = await this.rpc(() => verity.disputes.game(disputeId));
-        if (state.phase === Phase.Resolved) {
+        if (state.phase === Phase.None) {
+          await this.reopen(disputeId, game, report);
+          continue;
+        }
+        game.rewardPaid = state.rewardPaid;
+        if (state.phase === Phase.Resolved && !game.resolved) {
           game.resolved = true;
           game.outcome = state.outcome;
           report.resolved++;
@@ -437,6 +485,34 @@ export class Watchtower {
       }
     }
     this.save();
+  }
+
+  /**
+   * A game this watchtower opened that the chain does not have (a reorg dropped its opening): opens it
+   * again with the same nonce, hence the same id. When its target can no longer be disputed (window
+   * closed, overturned) it is forgotten.
+   */
+  private async reopen(disputeId: string, game: TrackedGame, report: TickReport): Promise<void> {
+    if (game.finding === undefined) {
+      this.fault(`dispute ${disputeId} on ${game.targetKey} is not on the chain and cannot be reopened (no finding)`);
+      return;
+    }
+    try {
+      const params = await this.options.challenger.open(game.finding, game.params.nonce);
+      const id = await this.options.verity.disputes.idOf(params);
+      if (id !== disputeId) {
+        delete this.current.games[disputeId];
+        this.current.games[id] = { ...game, params };
+      }
+      report.moves++;
+      this.log(`dispute ${disputeId} vanished (a reorg?): opened it again as ${id}`);
+    } catch (error) {
+      const reason = error instanceof VerityRevertError ? error.errorName : "";
+      if (reason === "DisputeGameDuplicate") return; // it is back (the opening was re-mined)
+      if (!GIVE_UP.has(reason)) throw error;
+      delete this.current.games[disputeId];
+      this.log(`dispute ${disputeId} on ${game.targetKey} vanished and cannot be opened again: ${reason}`);
+    }
   }
 
   private async claim(): Promise<bigint> {
@@ -492,8 +568,15 @@ export class Watchtower {
 const GIVE_UP = new Set([
   "InferenceLedgerChallengeWindowClosed",
   "InferenceLedgerAlreadyOverturned",
-  "DisputeGameUnsupportedEngine",
+  "InferenceLedgerNotOptimistic",
+  "DisputeGameUnsupportedModel",
+  "DisputeGameInputAlreadyPublic",
 ]);
+
+/** A won game whose reward was not paid yet (it is claimed once its pool settles). */
+function unpaidWin(game: TrackedGame): boolean {
+  return game.outcome === Outcome.ChallengerWon && game.rewardPaid !== true;
+}
 
 function targetKeyOf(finding: Finding): string {
   if (finding.kind === "single") return finding.id.toLowerCase();

@@ -99,7 +99,7 @@ describe("Watchtower: batches whose data cannot be read yet", () => {
     }
   });
 
-  it("by default logs that no disclosure demand is available", async () => {
+  it("by default demands the batch's disclosure on-chain, once", async () => {
     const { batchId, watch, lines, policy } = await hiddenBatch();
     const watchtower = watch();
     await watchtower.init();
@@ -108,9 +108,10 @@ describe("Watchtower: batches whose data cannot be read yet", () => {
       await networkHelpers.time.increase(policy.challengeWindow / 2 + 1);
       await watchtower.tick();
       await watchtower.tick();
-      const line = `data missing for batch ${batchId}; disclosure demand not available`;
-      expect(lines.filter((l) => l === line)).to.have.length(1);
-      expect(watchtower.snapshot().batches[batchId].reportedMissing).to.equal(true);
+      // (The old default only logged "disclosure demand not available".)
+      const prefix = `data missing for batch ${batchId}; demanded its disclosure`;
+      expect(lines.filter((l) => l.startsWith(prefix))).to.have.length(1);
+      expect(watchtower.snapshot().batches[batchId]).to.deep.include({ reportedMissing: true, disclosure: "demanded" });
     } finally {
       watchtower.close();
     }
@@ -135,14 +136,14 @@ describe("Watchtower: batches whose data cannot be read yet", () => {
       const tree = batchTree(results);
       body = JSON.stringify({
         format: "verity.batch.v1",
-        modelId: s.provider.commitments.modelId,
+        modelId: s.provider.modelId,
         provider: s.provider2.address,
         root: tree.root,
         count: results.length,
         leaves: results.map((r, i) => ({ ...pick(r), input: vectorToHex(inputs[i]) })),
       });
       const tx = await s.provider.verity.ledger.commitBatch({
-        modelId: s.provider.commitments.modelId,
+        modelId: s.provider.modelId,
         root: tree.root,
         count: results.length,
         dataURI: url,
@@ -150,7 +151,7 @@ describe("Watchtower: batches whose data cannot be read yet", () => {
       const batchId = await tx.wait();
       for (const r of results) {
         s.provider.store.put(TraceStore.key(batchId, leafHashOf(r)), {
-          modelId: s.provider.commitments.modelId,
+          modelId: s.provider.modelId,
           activations: r.activations.map(vectorToHex),
           layerHashes: [...r.layerHashes],
         });

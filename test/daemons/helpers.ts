@@ -17,12 +17,18 @@ export async function daemonSetup(connection: NetworkConnection) {
     stakeManager: await f.stakeManager.getAddress(),
     ledger: await f.ledger.getAddress(),
     disputeGame: await f.disputeGame.getAddress(),
+    batchDisclosure: await f.batchDisclosure.getAddress(),
   };
   const work = mkdtempSync(path.join(os.tmpdir(), "verity-daemons-"));
   const as = (signer: (typeof f.signers)[number]) => Verity.connect({ runner: signer, addresses });
-  const provider = new ProviderAgent(await as(f.provider), f.model, new TraceStore(path.join(work, "traces")));
+  const provider = new ProviderAgent(
+    await as(f.provider),
+    f.model,
+    new TraceStore(path.join(work, "traces")),
+    f.modelId,
+  );
   const watcherVerity = await as(f.challenger);
-  const challenger = new ChallengerAgent(watcherVerity, [f.model]);
+  const challenger = new ChallengerAgent(watcherVerity, [f.model], [f.modelId]);
   return { ...f, addresses, work, provider, challenger, watcherVerity, as };
 }
 

@@ -96,13 +96,10 @@ describe("Ledger log decoding: one log never stops a scan", () => {
   });
 
   it("a watchtower scans past an on-chain batch with a non-UTF-8 dataURI and an undecodable log, and still disputes", async () => {
-    const { provider, challenger, watcherVerity, work, ledger, commitments } = await daemonSetup(connection);
+    const { provider, challenger, watcherVerity, work, ledger, modelId } = await daemonSetup(connection);
     // commitBatch(bytes32,bytes32,uint32,string) with invalid UTF-8 in the string: encoded as bytes, sent raw.
     const selector = ledgerInterface.getFunction("commitBatch").selector;
-    const args = coder.encode(
-      ["bytes32", "bytes32", "uint32", "bytes"],
-      [commitments.modelId, ethers.id("r"), 2, INVALID_UTF8],
-    );
+    const args = coder.encode(["bytes32", "bytes32", "uint32", "bytes"], [modelId, ethers.id("r"), 2, INVALID_UTF8]);
     await (
       await provider.verity.runner.sendTransaction!({ to: await ledger.getAddress(), data: selector + args.slice(2) })
     ).wait();

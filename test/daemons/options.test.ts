@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { Command } from "commander";
 import { parseDaemonOptions, withDaemonOptions, type DaemonCliOptions } from "../../src/cli/daemon.js";
+import { providerSettings } from "../../src/cli/commands/provide.js";
+import { watchtowerSettings } from "../../src/cli/commands/watch.js";
 import { FETCH_DEFAULTS } from "../../src/sdk/fetch.js";
 
 /** Parses `args` as `verity watch` options. */
@@ -50,5 +52,22 @@ describe("Daemon CLI options", () => {
     expect(() => parse(["--fetch-schemes", "file,gopher"])).to.throw(/--fetch-schemes: unknown scheme gopher/);
     expect(() => parse(["--ipfs-gateway", "ftp://x"])).to.throw(/--ipfs-gateway: "ftp:\/\/x" is not an http\(s\) URL/);
     expect(() => parse(["--fetch-timeout", "soon"])).to.throw(/--fetch-timeout: "soon" is not a non-negative integer/);
+  });
+
+  it("reach the daemons: verity watch passes the fetch limits and --reset-state, verity provide --reset-state", () => {
+    const command = withDaemonOptions(new Command("watch").exitOverride(), "somewhere");
+    command.parse(
+      ["--from-block", "5", "--max-range", "7", "--fetch-schemes", "https", "--fetch-max-bytes", "99", "--reset-state"],
+      { from: "user" },
+    );
+    const options = command.opts<DaemonCliOptions>();
+    // Before, both commands dropped the fetch options and --reset-state on the floor.
+    expect(watchtowerSettings(options)).to.deep.equal({
+      fromBlock: 5,
+      maxRange: 7,
+      resetState: true,
+      fetch: { schemes: ["https"], ipfsGateway: undefined, maxBytes: 99, timeoutMs: 30_000, allowPrivate: false },
+    });
+    expect(providerSettings(options)).to.deep.equal({ fromBlock: 5, maxRange: 7, resetState: true });
   });
 });

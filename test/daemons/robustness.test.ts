@@ -145,7 +145,7 @@ describe("Daemon robustness", () => {
       withholdInputs: true,
     });
     const events = await watcherVerity.ledger.scan(0, await watcherVerity.provider.getBlockNumber());
-    const [finding] = challenger.verify(events.find((e) => e.id === batchId)!);
+    const [finding] = await challenger.verify(events.find((e) => e.id === batchId)!);
     const params = await challenger.open(finding);
     const id = await watcherVerity.disputes.idOf(params);
     const daemon = new ProviderDaemon({ agent: provider, dataDir: path.join(work, "pd") });

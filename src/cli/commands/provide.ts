@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
-import { ProviderDaemon } from "../../daemons/provider.js";
+import { ProviderDaemon, type ProviderDaemonOptions } from "../../daemons/provider.js";
 import { Outcome, ProviderAgent, TraceStore } from "../../sdk/index.js";
 import { CliContext, existingPath } from "../context.js";
 import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
@@ -12,6 +12,14 @@ import { DEFAULT_TRACE_DIR } from "./commit.js";
 interface ProvideOptions extends DaemonCliOptions, ModelIdOptions {
   model: string;
   traceDir: string;
+}
+
+/** The provider daemon options the daemon flags set (where to start, log ranges, --reset-state). */
+export function providerSettings(
+  options: DaemonCliOptions,
+): Pick<ProviderDaemonOptions, "fromBlock" | "maxRange" | "resetState"> {
+  const { fromBlock, maxRange, resetState } = parseDaemonOptions(options);
+  return { fromBlock, maxRange, resetState };
 }
 
 /** Registers `verity provide`. */
@@ -26,7 +34,8 @@ export function registerProvide(program: Command): void {
     .option("--publisher <address>", "the commitments were made under this publisher's registration")
     .action(async (options: ProvideOptions, command: Command) => {
       const ctx = CliContext.of(command);
-      const { intervalMs, fromBlock, maxRange } = parseDaemonOptions(options);
+      const { intervalMs } = parseDaemonOptions(options);
+      const settings = providerSettings(options);
       const model = await loadModel(options.model);
       const traceDir = existingPath(options.traceDir, "trace folder");
       const verity = await ctx.verity();
@@ -37,12 +46,11 @@ export function registerProvide(program: Command): void {
       );
       const log = consoleLogger("provider", ctx.options.quiet);
 
-      const scan = ctx.scanProgress(maxRange);
+      const scan = ctx.scanProgress(settings.maxRange!);
       const daemon = new ProviderDaemon({
         agent: new ProviderAgent(verity, model, new TraceStore(traceDir), await resolveModelId(verity, model, options)),
         dataDir,
-        fromBlock,
-        maxRange,
+        ...settings,
         log,
         autoClaim: options.claim,
         onProgress: scan.onProgress,

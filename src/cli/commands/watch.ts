@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
-import { Watchtower } from "../../daemons/watchtower.js";
+import { Watchtower, type WatchtowerOptions } from "../../daemons/watchtower.js";
 import { ChallengerAgent, FileNonceBook, Outcome } from "../../sdk/index.js";
 import { CliContext } from "../context.js";
 import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
@@ -11,6 +11,14 @@ import { formatAmount, parseAmount } from "../parse.js";
 interface WatchOptions extends DaemonCliOptions {
   model: string[];
   bondAllowance: string;
+}
+
+/** The watchtower options the daemon flags set (where to start, log ranges, batch reads, --reset-state). */
+export function watchtowerSettings(
+  options: DaemonCliOptions,
+): Pick<WatchtowerOptions, "fromBlock" | "maxRange" | "fetch" | "resetState"> {
+  const { fromBlock, maxRange, fetch, resetState } = parseDaemonOptions(options);
+  return { fromBlock, maxRange, fetch, resetState };
 }
 
 /** Registers `verity watch`. */
@@ -26,7 +34,8 @@ export function registerWatch(program: Command): void {
     .option("--bond-allowance <n>", "keep the stake manager approved for this many tokens of bonds", "100")
     .action(async (options: WatchOptions, command: Command) => {
       const ctx = CliContext.of(command);
-      const { intervalMs, fromBlock, maxRange } = parseDaemonOptions(options);
+      const { intervalMs } = parseDaemonOptions(options);
+      const settings = watchtowerSettings(options);
       const allowance = parseAmount(options.bondAllowance, "--bond-allowance");
       const models = await Promise.all(options.model.map(loadModel));
       const connected = await ctx.verity();
@@ -38,24 +47,17 @@ export function registerWatch(program: Command): void {
       const verity = connected.connect(connected.runner, new FileNonceBook(path.join(dataDir, "nonces.json")));
       const log = consoleLogger("watchtower", ctx.options.quiet);
 
-      const scan = ctx.scanProgress(maxRange);
+      const scan = ctx.scanProgress(settings.maxRange!);
       const watchtower = new Watchtower({
         verity,
-        challenger: new ChallengerAgent(verity, models),
+        challenger: new ChallengerAgent(verity, models, [], { fetch: settings.fetch, maxRange: settings.maxRange }),
         dataDir,
-        fromBlock,
-        maxRange,
+        ...settings,
         log,
         autoClaim: options.claim,
         onProgress: scan.onProgress,
       });
-      await watchtower.init();
-      const head = await verity.provider.getBlockNumber();
-      if (watchtower.snapshot().cursor > head) {
-        log(
-          `warning: state cursor ${watchtower.snapshot().cursor} is past the chain head ${head}: is ${dataDir} from another chain?`,
-        );
-      }
+      await watchtower.init(); // stops on a folder of another chain, or a cursor past the head
       log(`watching ${models.length} model(s) as ${await ctx.address()}, state in ${dataDir}`);
 
       await runLoop({ intervalMs, once: options.once, log }, async () => {

@@ -6,10 +6,9 @@ import {
   type ModelCommitments,
   type RunResult,
 } from "../../engine/index.js";
-import { keccak256 } from "ethers";
-import { buildNeuronProof, firstDisputedLayer } from "../../protocol/dispute.js";
-import { batchTree, readBatchFile } from "../batch.js";
-import { DisclosurePhase } from "../clients/disclosure.js";
+import { buildNeuronProof, firstDisputedLayer, type NeuronProofArgs } from "../../protocol/dispute.js";
+import { batchTree, fetchBatchFile } from "../batch.js";
+import { DisclosurePhase, type DisclosedLeafEvent } from "../clients/disclosure.js";
 import { Phase, targetKeyOf, type DisputeParams } from "../clients/disputes.js";
 import {
   RecordFlags,
@@ -20,8 +19,10 @@ import {
   type InferenceHashes,
 } from "../clients/ledger.js";
 import type { LogRangeOptions } from "../clients/registry.js";
+import type { FetchOptions } from "../fetch.js";
 import { batchIdOf, leafHashOf } from "../ids.js";
 import type { Verity } from "../verity.js";
+import { checkInput, readInputURI, uriOf, type InputCheck } from "./inputs.js";
 
 /** A commitment (or batch leaf) whose claimed hashes differ from an honest re-execution. */
 export type Finding =
@@ -31,8 +32,12 @@ export type Finding =
       modelId: string;
       provider: string;
       inference: InferenceHashes;
-      /** The event's input data is not the committed input (a URI, or other bytes): demand it on-chain. */
+      /** The committed input is not public (behind a URI, missing, or other bytes): demand it on-chain. */
       demandInput: boolean;
+      /** The committed input (hashing to inputHash) has the wrong length: structural fraud, proven with these bytes. */
+      malformedInput?: string;
+      /** Block of the commitment (log reads start there). */
+      blockNumber?: number;
     }
   | {
       kind: "leaf";
@@ -45,7 +50,19 @@ export type Finding =
        * (or demand the whole batch's disclosure first, `ChallengerAgent.demandDisclosure`).
        */
       demandInput: boolean;
+      /** The leaf's input (hashing to its inputHash) has the wrong length: structural fraud, proven with these bytes. */
+      malformedInput?: string;
+      /** Block of the batch commitment (log reads start there). */
+      blockNumber?: number;
     };
+
+/** How a challenger reads published data. */
+export interface ChallengerOptions {
+  /** Limits and rules for reading input and batch URIs (see `fetchBounded`). */
+  fetch?: FetchOptions;
+  /** Blocks per `eth_getLogs` when reading disclosed leaves (default 2,000). */
+  maxRange?: number;
+}
 
 /** What a challenger did in one game (for logs). */
 export type ChallengerAction = "continue" | "selectLayer" | "proveNeuron" | "timeout" | "claimReward" | "none";
@@ -69,13 +86,22 @@ export class ChallengerAgent {
   private readonly registered = new Map<string, FollowedModel>();
   /** Last block whose registrations were read (-1 before the first search). */
   private registrationsCursor = -1;
+  /** Committed inputs read from URIs or data files for the findings, by target key (the games need them again). */
+  private readonly inputs = new Map<string, string>();
+  /** Limits of URI reads; a watchtower sets its own when the agent has none. */
+  fetchOptions?: FetchOptions;
+  /** Blocks per `eth_getLogs` of disclosed-leaf reads. */
+  maxRange: number;
 
   constructor(
     readonly verity: Verity,
     models: readonly DenseInt8Model[],
     /** Model ids known to be registrations of these models (more are found by `syncRegistrations`). */
     modelIds: readonly string[] = [],
+    options: ChallengerOptions = {},
   ) {
+    this.fetchOptions = options.fetch;
+    this.maxRange = options.maxRange ?? 2_000;
     for (const model of models) {
       const commitments = modelCommitments(model);
       this.contents.set(commitments.contentHash.toLowerCase(), { model, commitments });
@@ -134,67 +160,112 @@ export class ChallengerAgent {
   }
 
   /**
-   * Re-executes one commitment event; returns what is wrong in it (empty when all is right). A batch is
-   * checked against its on-chain disclosure when it was disclosed, else against its data file.
+   * Re-executes one commitment event; returns what is wrong in it (empty when all is right). Before any
+   * finding, each input is checked against its committed hash (see `InputCheck`): a single commitment's
+   * input is in its event or behind the URI its event carries (read through the bounded fetcher); a batch
+   * is checked against its on-chain disclosure when it was disclosed, else against its data file (any URI
+   * `fetchBatchFile` reads). A missing or wrong input makes an input-demanding finding (never on public
+   * inputs); a malformed one (right hash, wrong length) a structural one; an input read from a remote URI
+   * is demanded too, since the data may vanish before the game needs it. Throws when the batch data
+   * cannot be read or does not build the committed root.
    */
   async verify(event: CommitmentEvent): Promise<Finding[]> {
     const followed = this.registered.get(event.modelId.toLowerCase());
     if (followed === undefined) return [];
+    const inDim = followed.model.layers[0].spec.inDim;
+    const { blockNumber } = event;
     if (event.kind === "single") {
       const claimed = event.inference;
-      const demandInput = !isInputOf(event.inputData, claimed, followed.model);
-      if (!demandInput && sameInference(this.honestRun(followed.model, event.inputData)!, claimed)) return [];
+      let check = checkInput(event.inputData, claimed.inputHash, inDim);
+      const uri = check.kind === "missing" ? uriOf(event.inputData) : undefined;
+      if (uri !== undefined) check = await readInputURI(uri, claimed.inputHash, inDim, this.fetchOptions);
+      if (check.kind === "valid" && sameInference(this.honestRun(followed.model, check.input)!, claimed)) return [];
       const { id, modelId, provider } = event;
-      return [{ kind: "single", id, modelId, provider, inference: claimed, demandInput }];
+      const finding: Finding = {
+        kind: "single",
+        id,
+        modelId,
+        provider,
+        inference: claimed,
+        demandInput: check.kind === "missing" || (check.kind === "valid" && uri !== undefined),
+        blockNumber,
+      };
+      return [this.withInput(finding, check)];
     }
     const header = batchHeaderOf(event.provider, event.modelId, event.root, event.count);
     const record = await this.verity.ledger.record(event.id);
+    const disclosed = hasFlag(record.flags, RecordFlags.DISCLOSED);
     let leaves: (InferenceHashes & { input?: string })[];
-    if (hasFlag(record.flags, RecordFlags.DISCLOSED)) {
-      leaves = (await this.verity.disclosure.disclosedLeaves(event.id)).map((l) => ({ ...l.leaf, input: l.input }));
+    if (disclosed) {
+      leaves = (await this.disclosedLeaves(event.id, blockNumber)).map((l) => ({ ...l.leaf, input: l.input }));
     } else {
-      leaves = readBatchFile(event.dataURI).leaves;
+      if (event.unreadableURI) throw new Error(`batch ${event.id}: its data URI is not valid UTF-8`);
+      leaves = (await fetchBatchFile(event.dataURI, this.fetchOptions)).leaves;
     }
     const tree = batchTree(leaves);
     if (tree.root.toLowerCase() !== event.root.toLowerCase()) {
       throw new Error(`batch ${event.id}: its leaves build root ${tree.root}, not the committed root ${event.root}`);
     }
+    const remote = !disclosed && !event.dataURI.startsWith("file:");
     const findings: Finding[] = [];
     leaves.forEach((l, i) => {
       const leaf = { inputHash: l.inputHash, outputHash: l.outputHash, traceRoot: l.traceRoot };
-      const known = l.input !== undefined && isInputOf(l.input, leaf, followed.model);
-      if (known && sameInference(this.honestRun(followed.model, l.input!)!, leaf)) return;
-      findings.push({ kind: "leaf", id: event.id, header, proof: tree.getProof(i), leaf, demandInput: !known });
+      const check = checkInput(l.input, leaf.inputHash, inDim);
+      if (check.kind === "valid" && sameInference(this.honestRun(followed.model, check.input)!, leaf)) return;
+      const demandInput = !disclosed && (check.kind === "missing" || (check.kind === "valid" && remote));
+      const finding: Finding = { kind: "leaf", id: event.id, header, proof: tree.getProof(i), leaf, demandInput };
+      findings.push(this.withInput({ ...finding, blockNumber }, check));
     });
     return findings;
+  }
+
+  /** Remembers the input a finding was checked with (the game needs it), and marks a malformed one. */
+  private withInput(finding: Finding, check: InputCheck): Finding {
+    if (check.kind === "missing") return finding;
+    const key = finding.kind === "single" ? finding.id : leafKey(finding.id, finding.leaf);
+    this.inputs.set(key.toLowerCase(), check.input);
+    return check.kind === "malformed" ? { ...finding, demandInput: false, malformedInput: check.input } : finding;
+  }
+
+  /** The leaves of a batch disclosed on-chain, read in bounded log ranges from `fromBlock` to the head. */
+  async disclosedLeaves(batchId: string, fromBlock = 0): Promise<DisclosedLeafEvent[]> {
+    const head = await this.verity.provider.getBlockNumber();
+    const found: DisclosedLeafEvent[] = [];
+    for (let from = fromBlock; from <= head; from += this.maxRange) {
+      const to = Math.min(head, from + this.maxRange - 1);
+      found.push(...(await this.verity.disclosure.disclosedLeaves(batchId, from, to)));
+    }
+    return found;
   }
 
   /**
    * Opens the dispute a finding calls for; resolves to the game's params. The input is demanded only
    * when it is not public: never on an INPUT_PUBLIC commitment, never on a leaf of a disclosed batch
-   * (whose disclosed input is re-executed first: a right leaf is not disputed).
+   * (whose disclosed input is re-executed first: a right leaf is not disputed). `nonce` defaults to the
+   * nonce book's (give the old game's to open again, under the same id, a game a reorg dropped).
    */
-  async open(finding: Finding): Promise<DisputeParams> {
+  async open(finding: Finding, nonce?: bigint): Promise<DisputeParams> {
     const d = this.verity.disputes;
     if (finding.kind === "single") {
       const record = await this.verity.ledger.record(finding.id);
       const demandInput = finding.demandInput && !hasFlag(record.flags, RecordFlags.INPUT_PUBLIC);
       const key = { provider: finding.provider, modelId: finding.modelId, inference: finding.inference };
-      return (await d.open(key, demandInput)).wait();
+      return (await d.open(key, demandInput, nonce)).wait();
     }
     let demandInput = finding.demandInput;
     if (demandInput && hasFlag((await this.verity.ledger.record(finding.id)).flags, RecordFlags.DISCLOSED)) {
       const hash = leafHashOf(finding.leaf).toLowerCase();
-      const disclosed = (await this.verity.disclosure.disclosedLeaves(finding.id)).find(
+      const disclosed = (await this.disclosedLeaves(finding.id, finding.blockNumber)).find(
         (l) => leafHashOf(l.leaf).toLowerCase() === hash,
       );
       const followed = this.followed(finding.header.modelId);
-      if (disclosed !== undefined && sameInference(this.honestRun(followed.model, disclosed.input)!, finding.leaf)) {
+      const honest = disclosed === undefined ? undefined : this.honestRun(followed.model, disclosed.input);
+      if (honest !== undefined && sameInference(honest, finding.leaf)) {
         throw new Error(`leaf ${hash} of batch ${finding.id} is right: its disclosed input re-executes to it`);
       }
       demandInput = false;
     }
-    return (await d.openLeaf(finding.header, finding.proof, finding.leaf, demandInput)).wait();
+    return (await d.openLeaf(finding.header, finding.proof, finding.leaf, demandInput, nonce)).wait();
   }
 
   /**
@@ -207,11 +278,19 @@ export class ChallengerAgent {
     return (await this.verity.disclosure.demand(header)).wait();
   }
 
-  /** Ends a disclosure demand whose provider missed the deadline (the batch is overturned). */
-  async advanceDisclosure(header: BatchHeader): Promise<"timeout" | "none"> {
+  /**
+   * Follows a disclosure demand: ends it by timeout when the provider missed the deadline (the batch is
+   * overturned, the demander paid). Returns "timeout", "disclosed" (the provider finished: verify the
+   * batch again, from its disclosed leaves), "failed" (ended by someone's timeout), "open" (waiting for
+   * the provider) or "none" (never demanded).
+   */
+  async advanceDisclosure(header: BatchHeader): Promise<"timeout" | "disclosed" | "failed" | "open" | "none"> {
     const c = this.verity.disclosure;
     const state = await c.disclosureOf(batchIdOf(header));
-    if (state.phase !== DisclosurePhase.Open || (await c.now()) <= state.deadline) return "none";
+    if (state.phase === DisclosurePhase.Disclosed) return "disclosed";
+    if (state.phase === DisclosurePhase.Failed) return "failed";
+    if (state.phase !== DisclosurePhase.Open) return "none";
+    if ((await c.now()) <= state.deadline) return "open";
     await (await c.timeout(header)).wait();
     return "timeout";
   }
@@ -247,20 +326,24 @@ export class ChallengerAgent {
       }
       case Phase.AwaitingLayerSelection: {
         const { honest, claimed } = await this.traces(disputeId, params, followed);
-        await (await d.selectLayer(params, firstDisputedLayer(claimed, honest))).wait();
+        // A malformed input: layer 1, whose proof the contract ends on the input's length (structural fraud).
+        await (await d.selectLayer(params, honest === undefined ? 1 : firstDisputedLayer(claimed, honest))).wait();
         return "selectLayer";
       }
       case Phase.AwaitingNeuronProof: {
-        const { honest } = await this.traces(disputeId, params, followed);
+        const { honest, input } = await this.traces(disputeId, params, followed);
         const revealed = await d.revealedLayer(disputeId);
         if (revealed === undefined) throw new Error(`dispute ${disputeId}: no revealed layer`);
-        const proof = buildNeuronProof(
-          followed.model,
-          followed.commitments.tree,
-          honest,
-          revealed.layer,
-          vectorFromHex(revealed.activation),
-        );
+        const proof =
+          honest === undefined
+            ? structuralProof(followed, input, revealed.activation)
+            : buildNeuronProof(
+                followed.model,
+                followed.commitments.tree,
+                honest,
+                revealed.layer,
+                vectorFromHex(revealed.activation),
+              );
         await (await d.proveNeuron(params, proof)).wait();
         return "proveNeuron";
       }
@@ -292,34 +375,51 @@ export class ChallengerAgent {
     return followed;
   }
 
+  /**
+   * The revealed trace, the committed input, and its honest run (undefined for a malformed input: one
+   * hashing to inputHash with the wrong length, which only a structural proof at layer 1 answers).
+   */
   private async traces(disputeId: string, params: DisputeParams, followed: FollowedModel) {
     const d = this.verity.disputes;
     const claimed = await d.revealedTrace(disputeId);
     if (claimed === undefined) throw new Error(`dispute ${disputeId}: no revealed trace`);
     const input = await this.inputOf(disputeId, params);
-    const honest = this.honestRun(followed.model, input);
-    if (honest === undefined) throw new Error(`dispute ${disputeId}: the committed input is not a valid model input`);
-    return { honest, claimed };
+    const check = checkInput(input, params.inference.inputHash, followed.model.layers[0].spec.inDim);
+    if (check.kind === "missing") throw new Error(`dispute ${disputeId}: the committed input is unavailable`);
+    const honest = check.kind === "valid" ? this.honestRun(followed.model, input) : undefined;
+    return { honest, claimed, input };
   }
 
-  /** The disputed inference's input: the on-chain reveal, the commitment event, the disclosure or the data file. */
+  /**
+   * The disputed inference's input: the on-chain reveal, the one remembered from `verify`, the commitment
+   * event (its bytes, or its URI read through the bounded fetcher), the disclosure or the data file.
+   */
   private async inputOf(disputeId: string, params: DisputeParams): Promise<string> {
     const revealed = await this.verity.disputes.revealedInput(disputeId);
     if (revealed !== undefined) return revealed;
+    const key = (params.isLeaf ? leafKey(params.target, params.inference) : params.target).toLowerCase();
+    const known = this.inputs.get(key);
+    if (known !== undefined) return known;
     const ledger = this.verity.ledger.contract;
+    const inDim = this.followed(params.modelId).model.layers[0].spec.inDim;
     if (!params.isLeaf) {
       const events = await ledger.queryFilter(ledger.filters.InferenceCommitted(params.target));
       if (events.length === 0) throw new Error(`commitment ${params.target} not found`);
-      return events[0].args.inputData;
+      const data = events[0].args.inputData;
+      const uri = checkInput(data, params.inference.inputHash, inDim).kind === "missing" ? uriOf(data) : undefined;
+      if (uri === undefined) return data;
+      const check = await readInputURI(uri, params.inference.inputHash, inDim, this.fetchOptions);
+      if (check.kind === "missing") throw new Error(`commitment ${params.target}: its input at ${uri} is unavailable`);
+      return check.input;
     }
     const hash = leafHashOf(params.inference).toLowerCase();
-    const disclosed = (await this.verity.disclosure.disclosedLeaves(params.target)).find(
+    const events = await ledger.queryFilter(ledger.filters.BatchCommitted(params.target));
+    if (events.length === 0) throw new Error(`batch ${params.target} not found`);
+    const disclosed = (await this.disclosedLeaves(params.target, events[0].blockNumber)).find(
       (l) => leafHashOf(l.leaf).toLowerCase() === hash,
     );
     if (disclosed !== undefined) return disclosed.input;
-    const events = await ledger.queryFilter(ledger.filters.BatchCommitted(params.target));
-    if (events.length === 0) throw new Error(`batch ${params.target} not found`);
-    const data = readBatchFile(events[0].args.dataURI);
+    const data = await fetchBatchFile(events[0].args.dataURI, this.fetchOptions);
     const leaf = data.leaves.find((l) => leafHashOf(l).toLowerCase() === hash);
     if (leaf?.input === undefined) throw new Error(`batch ${params.target}: input of the disputed leaf is unavailable`);
     return leaf.input;
@@ -338,10 +438,26 @@ export class ChallengerAgent {
   }
 }
 
-/** Whether `data` is the inference's input itself: the model's input length, hashing to its inputHash. */
-function isInputOf(data: string, inference: InferenceHashes, model: DenseInt8Model): boolean {
-  const bytes = (data.length - 2) / 2;
-  return bytes === model.layers[0].spec.inDim && keccak256(data).toLowerCase() === inference.inputHash.toLowerCase();
+/** The key inputs are remembered under: the batch id and the leaf hash. */
+function leafKey(batchId: string, leaf: InferenceHashes): string {
+  return `${batchId}-${leafHashOf(leaf)}`;
+}
+
+/**
+ * The proof of structural fraud for a malformed input: the committed bytes as layer 1's input, the revealed
+ * activation as its output, and any row with a valid proof (neuron 0). The contract checks the input's
+ * length first and ends the game for the challenger.
+ */
+function structuralProof(followed: FollowedModel, input: string, activation: string): NeuronProofArgs {
+  const row = followed.commitments.tree.proof(1, 0);
+  return {
+    input: input as `0x${string}`,
+    output: activation as `0x${string}`,
+    neuron: row.neuron,
+    bias: row.bias,
+    row: row.row,
+    rowProof: row.proof,
+  };
 }
 
 function sameInference(a: InferenceHashes, b: InferenceHashes): boolean {

@@ -7,7 +7,7 @@ import {
   type RunResult,
 } from "../../engine/index.js";
 import { runWithFault, type Fault } from "../../protocol/faults.js";
-import { batchTree, readBatchFile, writeBatchFile } from "../batch.js";
+import { batchTree, fetchBatchFile, writeBatchFile } from "../batch.js";
 import { DisclosurePhase } from "../clients/disclosure.js";
 import { Phase, type DisputeParams } from "../clients/disputes.js";
 import { batchHeaderOf, type BatchHeader } from "../clients/ledger.js";
@@ -222,12 +222,15 @@ export class ProviderAgent {
     return batchHeaderOf(a.provider, a.modelId, a.root, Number(a.count));
   }
 
-  /** The leaves of one of this provider's batches, from its data file. */
+  /**
+   * The leaves of one of this provider's batches, from its data file, read through the bounded fetcher
+   * (any scheme it reads; private addresses allowed: the URI is the provider's own, from its own commit).
+   */
   private async batchLeaves(batchId: string) {
     const ledger = this.verity.ledger.contract;
     const events = await ledger.queryFilter(ledger.filters.BatchCommitted(batchId));
     if (events.length === 0) throw new Error(`batch ${batchId} not found`);
-    return readBatchFile(events[0].args.dataURI).leaves.map((l) => ({
+    return (await fetchBatchFile(events[0].args.dataURI, { allowPrivate: true })).leaves.map((l) => ({
       inputHash: l.inputHash,
       outputHash: l.outputHash,
       traceRoot: l.traceRoot,
