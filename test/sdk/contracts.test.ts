@@ -344,7 +344,7 @@ describe("SDK against the soundness contracts (in-process chain)", () => {
         { withholdInputs: true },
       );
       await challenger.demandDisclosure(header);
-      expect(await challenger.advanceDisclosure(header)).to.equal("none");
+      expect(await challenger.advanceDisclosure(header)).to.equal("open");
       expect(await watcherVerity.ledger.status(batchId)).to.equal(CommitmentStatus.Disputed);
       await networkHelpers.time.increase(policy.responseWindow + 1);
       expect(await provider.answerDisclosure(header)).to.equal("none"); // too late
