@@ -100,6 +100,18 @@ export interface WatchOptions {
   intervalMs?: number;
   fromBlock?: number;
   maxRange?: number;
+  /** More `watch` options, verbatim (e.g. `--allow-private-fetch`). */
+  extraArgs?: string[];
+}
+
+/** Options of the `provide` command. */
+export interface ProvideOptions {
+  model: string;
+  traceDir: string;
+  dataDir: string;
+  intervalMs?: number;
+  fromBlock?: number;
+  maxRange?: number;
 }
 
 /** A running daemon process with its stderr split into lines. */
@@ -128,10 +140,34 @@ export function spawnWatchtower(flags: GlobalFlags, options: WatchOptions): Daem
     ...(options.intervalMs === undefined ? [] : ["--interval", String(options.intervalMs)]),
     ...(options.fromBlock === undefined ? [] : ["--from-block", String(options.fromBlock)]),
     ...(options.maxRange === undefined ? [] : ["--max-range", String(options.maxRange)]),
+    ...(options.extraArgs ?? []),
   ];
   const viaCli = cliAvailable();
   const entry = viaCli ? [VERITY_BIN] : [TSX_CLI, WATCH_RUNNER];
   return spawnDaemon([...entry, ...globalArgs(flags), ...watchArgs], viaCli);
+}
+
+/** Spawns `verity provide` (the provider daemon) as a separate process; needs bin/verity.js. */
+export function spawnProvider(flags: GlobalFlags, options: ProvideOptions): DaemonProcess {
+  if (!cliAvailable()) throw new Error("bin/verity.js is missing: `verity provide` has no stand-in");
+  const provideArgs = [
+    "provide",
+    "--model",
+    options.model,
+    "--trace-dir",
+    options.traceDir,
+    "--data-dir",
+    options.dataDir,
+    ...(options.intervalMs === undefined ? [] : ["--interval", String(options.intervalMs)]),
+    ...(options.fromBlock === undefined ? [] : ["--from-block", String(options.fromBlock)]),
+    ...(options.maxRange === undefined ? [] : ["--max-range", String(options.maxRange)]),
+  ];
+  return spawnDaemon([VERITY_BIN, ...globalArgs(flags), ...provideArgs], true);
+}
+
+/** Runs `verity <command>` and returns its result whatever its exit code (for refusals). */
+export async function verityRaw(flags: GlobalFlags, command: string[], timeoutMs = 60_000): Promise<CommandResult> {
+  return runNode([VERITY_BIN, ...globalArgs(flags), ...command], timeoutMs);
 }
 
 function spawnDaemon(argv: string[], viaCli: boolean): DaemonProcess {
