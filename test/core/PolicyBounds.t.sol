@@ -1,53 +1,54 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Test} from "../utils/Test.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {VerityBase} from "../utils/VerityBase.sol";
+import {IInferenceLedger} from "../../contracts/interfaces/IInferenceLedger.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
-import {InferenceLedger} from "../../contracts/InferenceLedger.sol";
-import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
-import {StakeManager} from "../../contracts/StakeManager.sol";
+import {IStakeManager} from "../../contracts/interfaces/IStakeManager.sol";
+import {DenseInt8} from "../../contracts/libraries/DenseInt8.sol";
+import {GasBounds} from "../../contracts/libraries/GasBounds.sol";
 import {PolicyBounds} from "../../contracts/libraries/PolicyBounds.sol";
-import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
-import {CommitTerms, ModelPolicy, ModelStatus} from "../../contracts/types/Model.sol";
+import {ModelRegistry} from "../../contracts/registry/ModelRegistry.sol";
+import {StakeManager} from "../../contracts/staking/StakeManager.sol";
+import {LayerSpec} from "../../contracts/types/LayerSpec.sol";
+import {CommitTerms, ModelPolicy, ModelSpec, ModelStatus} from "../../contracts/types/Model.sol";
 
-/// @notice Fuzz tests of the model policy bounds (`ModelRegistry._checkPolicy`), the deprecation grace
-/// bound, and the ledger's admission-cache copy of each model's `CommitTerms`.
-contract PolicyBoundsTest is Test {
+/// @notice Fuzz tests of the model policy bounds (`ModelRegistry._checkPolicy` and the gas checks of
+/// `_checkGame`), the gas bound of honest moves (`GasBounds.ofModel`), the challenger share bounds, the
+/// unbonding delay bound, the deprecation grace bound, and the ledger's admission-cache copy of each
+/// model's `CommitTerms`.
+contract PolicyBoundsTest is VerityBase {
     uint256 private constant _CHALLENGE_WINDOW = 0;
     uint256 private constant _RESPONSE_WINDOW = 1;
     uint256 private constant _MIN_STAKE = 2;
     uint256 private constant _SLASH_AMOUNT = 3;
     uint256 private constant _CHALLENGER_BOND = 4;
-    /// @dev One bit per policy field, in the order the registry checks them.
-    uint256 private constant _FIELDS = 5;
+    uint256 private constant _BOND_ABOVE_REWARD = 5;
+    uint256 private constant _BOND_BELOW_GAS_COST = 6;
+    /// @dev One bit per policy check, in the order the registry makes them.
+    uint256 private constant _FIELDS = 7;
 
-    address private constant _PUBLISHER = address(0xB0B);
+    address private constant _PUBLISHER = PUBLISHER;
     address private constant _STRANGER = address(0xBAD);
-    address private constant _TREASURY = address(0x7EA5);
 
-    InferenceLedger private ledger;
-    ModelRegistry private registry;
-    StakeManager private stake;
+    /// @dev The tiny model's gas cost of one side's full game at the default reference price.
+    uint256 private _minBond;
+    /// @dev The smallest slash (and minimum stake) for which some bond is valid: 5 * _minBond.
+    uint256 private _minSlash;
 
     function setUp() public {
-        MockERC20 token = new MockERC20("Verity Test Token", "VTT");
-        ledger = new InferenceLedger(address(this));
-        registry = new ModelRegistry(address(this), ledger);
-        stake = new StakeManager(
-            token,
-            ledger,
-            address(this),
-            _TREASURY,
-            5000,
-            PolicyBounds.MIN_UNBONDING_DELAY + 1 days
-        );
-        ledger.bindSources(address(registry), address(stake));
+        deployVerity();
+        _minBond = _gasCostOf(tiny.graph()) * DEFAULT_REFERENCE_GAS_PRICE;
+        _minSlash =
+            (_minBond * PolicyBounds.BPS + PolicyBounds.MIN_CHALLENGER_SHARE_BPS - 1) /
+            PolicyBounds.MIN_CHALLENGER_SHARE_BPS;
         vm.warp(1_700_000_000);
     }
 
-    // ------------------------------------------------------------------ registerModel: the bounds
+    // ------------------------------------------------------------------ registerModel: the policy bounds
 
-    /// @notice Each field is drawn inside or outside its bound as `faults` says (bit i = field i, in
+    /// @notice Each check is drawn inside or outside its bound as `faults` says (bit i = check i, in
     /// check order). Registration succeeds iff no bit is set, and otherwise reverts with exactly the
     /// error, and arguments, of the lowest set bit; a failed registration leaves no trace.
     /// hardhat-config: fuzz.runs = 1024
@@ -84,21 +85,23 @@ contract PolicyBoundsTest is Test {
         _registerAndCheck(policy, salt, _expectedRevert(policy));
     }
 
-    /// @notice Every bound is inclusive: any combination of the extreme valid values registers.
+    /// @notice Every bound is inclusive: any combination of the extreme valid values registers (the bond
+    /// at exactly the gas cost or at exactly 20% of the slash).
     function testFuzz_registerModel_atInclusiveBounds_succeeds(uint8 corners, uint96 minStake, bytes32 salt) public {
-        minStake = uint96(bound(minStake, 1, type(uint96).max));
+        minStake = uint96(bound(minStake, _minSlash, type(uint96).max));
+        uint96 slash = corners & 4 == 0 ? uint96(_minSlash) : minStake;
         ModelPolicy memory policy = ModelPolicy({
             challengeWindow: corners & 1 == 0 ? PolicyBounds.MIN_CHALLENGE_WINDOW : PolicyBounds.MAX_CHALLENGE_WINDOW,
             responseWindow: corners & 2 == 0 ? PolicyBounds.MIN_RESPONSE_WINDOW : PolicyBounds.MAX_RESPONSE_WINDOW,
             minStake: minStake,
-            slashAmount: corners & 4 == 0 ? 1 : minStake,
-            challengerBond: corners & 8 == 0 ? 1 : type(uint96).max
+            slashAmount: slash,
+            challengerBond: corners & 8 == 0 ? uint96(_minBond) : uint96(_minReward(slash))
         });
         _registerAndCheck(policy, salt, "");
     }
 
     function test_registerModel_challengeWindowJustOutside_reverts() public {
-        ModelPolicy memory policy = _validPolicy();
+        ModelPolicy memory policy = tinyPolicy();
         policy.challengeWindow = PolicyBounds.MIN_CHALLENGE_WINDOW - 1;
         _registerAndCheck(policy, "below", _challengeWindowError(policy.challengeWindow));
         policy.challengeWindow = PolicyBounds.MAX_CHALLENGE_WINDOW + 1;
@@ -106,7 +109,7 @@ contract PolicyBoundsTest is Test {
     }
 
     function test_registerModel_responseWindowJustOutside_reverts() public {
-        ModelPolicy memory policy = _validPolicy();
+        ModelPolicy memory policy = tinyPolicy();
         policy.responseWindow = PolicyBounds.MIN_RESPONSE_WINDOW - 1;
         _registerAndCheck(policy, "below", _responseWindowError(policy.responseWindow));
         policy.responseWindow = PolicyBounds.MAX_RESPONSE_WINDOW + 1;
@@ -114,7 +117,7 @@ contract PolicyBoundsTest is Test {
     }
 
     function test_registerModel_slashOneAboveMinStake_reverts() public {
-        ModelPolicy memory policy = _validPolicy();
+        ModelPolicy memory policy = tinyPolicy();
         policy.slashAmount = policy.minStake + 1;
         bytes memory expected = abi.encodeWithSelector(
             IModelRegistry.ModelRegistryInvalidSlashAmount.selector,
@@ -124,29 +127,173 @@ contract PolicyBoundsTest is Test {
         _registerAndCheck(policy, "slash", expected);
     }
 
-    /// @notice The zero-hash check precedes the policy checks, whatever the policy.
-    function testFuzz_registerModel_zeroHash_precedesPolicyChecks(
+    /// @notice The default policy's bond is exactly 20% of its slash: one more base unit is refused.
+    /// (The old registry accepted any bond: a dispute could cost more than an honest challenger earns.)
+    function test_registerModel_bondOneAboveReward_reverts() public {
+        ModelPolicy memory policy = tinyPolicy();
+        _registerAndCheck(policy, "at", "");
+        policy.challengerBond += 1;
+        bytes memory expected = abi.encodeWithSelector(
+            IModelRegistry.ModelRegistryBondAboveReward.selector,
+            uint256(policy.challengerBond),
+            uint256(10e18)
+        );
+        _registerAndCheck(policy, "above", expected);
+    }
+
+    /// @notice `bond <= slash * 2000 / 10000` for every slash and bond (floor division, as the registry).
+    function testFuzz_registerModel_bondVsReward(uint96 slash, uint96 bond, bytes32 salt) public {
+        slash = uint96(bound(slash, _minSlash, type(uint96).max));
+        uint256 minReward = _minReward(slash);
+        bond = uint96(bound(bond, _minBond, type(uint96).max));
+        ModelPolicy memory policy = tinyPolicy();
+        policy.minStake = slash;
+        policy.slashAmount = slash;
+        policy.challengerBond = bond;
+        bytes memory expected =
+            bond > minReward
+                ? abi.encodeWithSelector(IModelRegistry.ModelRegistryBondAboveReward.selector, uint256(bond), minReward)
+                : bytes("");
+        _registerAndCheck(policy, salt, expected);
+    }
+
+    /// @notice `bond >= max(providerGame, challengerGame) * referenceGasPrice` at any reference price
+    /// governance sets: one base unit below is refused with the exact minimum, the minimum registers.
+    /// (The old registry had no gas price: a bond could be worth less than the gas of the game it pays for.)
+    function testFuzz_registerModel_bondVsGasCost(uint256 price, uint256 below, bytes32 salt) public {
+        price = bound(price, 1, 1e12);
+        registry.setReferenceGasPrice(price);
+        assertEq(registry.referenceGasPrice(), price, "price");
+        uint256 minBond = _gasCostOf(tiny.graph()) * price;
+        below = bound(below, 1, minBond);
+
+        ModelPolicy memory policy = tinyPolicy();
+        policy.challengerBond = uint96(minBond - below);
+        policy.slashAmount = uint96(minBond * 5);
+        policy.minStake = policy.slashAmount;
+        bytes memory expected =
+            policy.challengerBond == 0
+                ? abi.encodeWithSelector(IModelRegistry.ModelRegistryInvalidChallengerBond.selector, uint256(0))
+                : abi.encodeWithSelector(
+                    IModelRegistry.ModelRegistryBondBelowGasCost.selector,
+                    uint256(policy.challengerBond),
+                    minBond
+                );
+        _registerAndCheck(policy, salt, expected);
+        policy.challengerBond = uint96(minBond);
+        _registerAndCheck(policy, salt, "");
+    }
+
+    /// @notice The reference gas price is non-zero and set by a governor only; a refused change keeps it.
+    function testFuzz_setReferenceGasPrice_governorOnly_nonZero(address caller, uint256 price) public {
+        vm.assume(caller != address(this) && caller != address(vm));
+        price = bound(price, 1, type(uint256).max);
+        vm.expectRevert(abi.encodeWithSelector(IModelRegistry.ModelRegistryInvalidGasPrice.selector));
+        registry.setReferenceGasPrice(0);
+        bytes32 governor = registry.GOVERNOR_ROLE();
+        vm.prank(caller);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, caller, governor)
+        );
+        registry.setReferenceGasPrice(price);
+        assertEq(registry.referenceGasPrice(), DEFAULT_REFERENCE_GAS_PRICE, "price after refusals");
+        vm.expectRevert(abi.encodeWithSelector(IModelRegistry.ModelRegistryInvalidGasPrice.selector));
+        new ModelRegistry(address(this), ledger, 0);
+    }
+
+    /// @notice The hash checks precede the graph and policy checks, whatever the policy: a zero weights
+    /// root or engine id, or an opaque engine's zero graph hash; an opaque engine given layers is refused.
+    function testFuzz_registerModel_hashChecks_precedePolicyChecks(
         uint8 zeroes,
         uint32 challengeWindow,
         uint96 minStake
     ) public {
         zeroes = uint8(bound(zeroes, 1, 7));
-        ModelPolicy memory policy = _validPolicy();
+        ModelPolicy memory policy = tinyPolicy();
         policy.challengeWindow = challengeWindow;
         policy.minStake = minStake;
-        bytes32 weightsRoot = zeroes & 1 == 0 ? bytes32("w") : bytes32(0);
-        bytes32 graphHash = zeroes & 2 == 0 ? bytes32("g") : bytes32(0);
-        bytes32 engineId = zeroes & 4 == 0 ? bytes32("e") : bytes32(0);
-
+        ModelSpec memory spec = ModelSpec({
+            engineId: zeroes & 4 == 0 ? bytes32("opaque") : bytes32(0),
+            weightsRoot: zeroes & 1 == 0 ? bytes32("w") : bytes32(0),
+            layers: new LayerSpec[](0),
+            graphHash: zeroes & 2 == 0 ? bytes32("g") : bytes32(0),
+            metadataURI: "ipfs://m"
+        });
         vm.prank(_PUBLISHER);
         vm.expectRevert(abi.encodeWithSelector(IModelRegistry.ModelRegistryZeroHash.selector));
-        registry.registerModel(weightsRoot, graphHash, engineId, "ipfs://m", policy);
+        registry.registerModel(spec, policy);
+
+        spec.engineId = "opaque";
+        spec.weightsRoot = "w";
+        spec.graphHash = "g";
+        spec.layers = tiny.graph();
+        vm.prank(_PUBLISHER);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelRegistry.ModelRegistryLayersForOpaqueEngine.selector, bytes32("opaque"))
+        );
+        registry.registerModel(spec, policy);
+    }
+
+    /// @notice The graph checks precede the policy checks: an empty graph, a spec out of bounds or a
+    /// wrong given graph hash is reported whatever the policy.
+    function testFuzz_registerModel_graphChecks_precedePolicyChecks(uint32 responseWindow, uint8 which) public {
+        ModelPolicy memory policy = tinyPolicy();
+        policy.responseWindow = responseWindow;
+        ModelSpec memory spec = tinySpec();
+        bytes memory expected;
+        which %= 3;
+        if (which == 0) {
+            spec.layers = new LayerSpec[](0);
+            expected = abi.encodeWithSelector(DenseInt8.DenseInt8EmptyGraph.selector);
+        } else if (which == 1) {
+            spec.layers[1].shift = 63;
+            expected = abi.encodeWithSelector(
+                DenseInt8.DenseInt8InvalidSpec.selector,
+                uint32(1),
+                uint32(1),
+                uint32(3),
+                uint8(63)
+            );
+        } else {
+            spec.graphHash = bytes32("wrong");
+            expected = abi.encodeWithSelector(
+                IModelRegistry.ModelRegistryGraphHashMismatch.selector,
+                bytes32("wrong"),
+                tiny.graphHash()
+            );
+        }
+        vm.prank(_PUBLISHER);
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(registry).call(abi.encodeCall(registry.registerModel, (spec, policy)));
+        assertFalse(ok, "a bad graph registered");
+        assertEq(ret, expected, "graph revert");
+        _assertNoTrace(tiny.modelIdOf(_PUBLISHER));
+    }
+
+    /// @notice An opaque engine has no game, so no gas checks apply to its bond (still the policy checks),
+    /// and the ledger refuses its optimistic commitments.
+    function test_registerModel_opaqueEngine_noGasCheck_notOptimistic() public {
+        ModelPolicy memory policy = tinyPolicy();
+        policy.challengerBond = 1; // far below any game's gas cost
+        policy.minStake = 100;
+        policy.slashAmount = 100;
+        ModelSpec memory spec = ModelSpec("opaque", "w", new LayerSpec[](0), "g", "ipfs://m");
+        vm.prank(_PUBLISHER);
+        bytes32 modelId = registry.registerModel(spec, policy);
+        IModelRegistry.Model memory m = registry.getModel(modelId);
+        assertFalse(m.optimistic, "opaque engines are not optimistic");
+        (uint256 worst, uint256 providerGame, uint256 challengerGame) = registry.gasBoundsOf(modelId);
+        assertEq(worst + providerGame + challengerGame, 0, "no game, no gas bounds");
+        stakeProvider(_STRANGER, 1e18);
+        vm.prank(_STRANGER);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceLedger.InferenceLedgerNotOptimistic.selector, modelId));
+        ledger.commit(modelId, "i", "o", "t", "");
     }
 
     /// @notice The policy is checked before the duplicate check: re-registering known content with a
     /// bad policy reports the policy, with a good one reports the duplicate.
     function testFuzz_registerModel_duplicate_policyCheckedFirst(uint32 responseWindow, bytes32 salt) public {
-        ModelPolicy memory policy = _validPolicy();
+        ModelPolicy memory policy = tinyPolicy();
         bytes32 modelId = _registerOk(policy, salt);
 
         policy.responseWindow = responseWindow;
@@ -157,7 +304,7 @@ contract PolicyBoundsTest is Test {
         (bool ok, bytes memory ret) = _tryRegister(policy, salt);
         assertFalse(ok, "a duplicate registered");
         assertEq(ret, expected, "duplicate revert");
-        assertEq(registry.policyOf(modelId).responseWindow, _validPolicy().responseWindow, "policy overwritten");
+        assertEq(registry.policyOf(modelId).responseWindow, tinyPolicy().responseWindow, "policy overwritten");
     }
 
     /// @notice A new version is held to the same bounds as a first version.
@@ -171,20 +318,18 @@ contract PolicyBoundsTest is Test {
         uint256 bondSeed
     ) public {
         faults = uint8(bound(faults, 0, (1 << _FIELDS) - 1));
-        bytes32 predecessor = _registerOk(_validPolicy(), "v1");
+        bytes32 predecessor = _registerOk(tinyPolicy(), "v1");
         ModelPolicy memory policy = _policyWithFaults(faults, [cwSeed, rwSeed, minStakeSeed, slashSeed, bondSeed]);
         bytes memory expected = _errorForField(_lowestBit(faults), policy);
-        bytes32 modelId = registry.computeModelId(_hash("v2", "w"), _hash("v2", "g"), _hash("v2", "e"));
+        bytes32 modelId = _modelIdOf("v2");
 
+        ModelSpec memory spec = _specOf("v2");
         vm.prank(_PUBLISHER);
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory ret) = address(registry).call(
-            abi.encodeCall(
-                registry.registerVersion,
-                (predecessor, _hash("v2", "w"), _hash("v2", "g"), _hash("v2", "e"), "ipfs://v2", policy)
-            )
+            abi.encodeCall(registry.registerVersion, (predecessor, spec, policy))
         );
-        assertEq(ok, faults == 0, "registerVersion outcome");
+        assertEq(ok, faults == 0, string.concat("registerVersion outcome: ", _hex(ret)));
         if (ok) {
             assertEq(registry.latestVersion(predecessor), modelId, "latest version");
             assertEq(registry.getModel(modelId).version, 2, "version number");
@@ -196,16 +341,133 @@ contract PolicyBoundsTest is Test {
         }
     }
 
+    // ------------------------------------------------------------------ the gas bound of honest moves
+
+    /// @notice For random valid small graphs (1 to 4 layers, dimensions log-uniform in 1..65,536), the
+    /// registry accepts iff `GasBounds.ofModel(graph).worst <= 8,000,000`, refusing with the exact bound
+    /// otherwise; an accepted model reports the same bounds and the batch limit for its input width.
+    /// The bond is exactly the gas cost, so that only the gas bound decides.
+    /// hardhat-config: fuzz.runs = 512
+    function testFuzz_registerModel_acceptsIffWorstMoveFitsGasBound(
+        uint8 layerCount,
+        uint256[5] calldata dimSeeds,
+        uint32 multiplier,
+        uint8 shift,
+        bytes32 salt
+    ) public {
+        uint256 n = bound(layerCount, 1, 4);
+        LayerSpec[] memory layers = new LayerSpec[](n);
+        uint32 previous = _dim(dimSeeds[0]);
+        for (uint256 i; i < n; ++i) {
+            uint32 outDim = _dim(dimSeeds[i + 1]);
+            layers[i] = LayerSpec({
+                inDim: previous,
+                outDim: outDim,
+                multiplier: uint32(bound(multiplier, 1, DenseInt8.MAX_MULTIPLIER)),
+                shift: uint8(bound(shift, 0, DenseInt8.MAX_SHIFT)),
+                relu: (i + uint256(salt)) % 2 == 0
+            });
+            previous = outDim;
+        }
+        (uint256 worst, uint256 providerGame, uint256 challengerGame) = GasBounds.ofModel(layers);
+        uint256 minBond = (providerGame > challengerGame ? providerGame : challengerGame) * DEFAULT_REFERENCE_GAS_PRICE;
+        ModelPolicy memory policy = tinyPolicy();
+        policy.challengerBond = uint96(minBond);
+        policy.slashAmount = uint96(minBond * 5);
+        policy.minStake = policy.slashAmount;
+        ModelSpec memory spec = denseSpec(_hash(salt, "w"), layers);
+
+        vm.prank(_PUBLISHER);
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory ret) = address(registry).call(abi.encodeCall(registry.registerModel, (spec, policy)));
+        bytes32 modelId = registry.computeModelId(
+            _PUBLISHER,
+            registry.computeContentHash(spec.weightsRoot, keccak256(abi.encode(layers)), DenseInt8.ENGINE_ID)
+        );
+        if (worst > PolicyBounds.MAX_HONEST_MOVE_GAS) {
+            assertFalse(ok, "a model with a move above the gas bound registered");
+            bytes memory expected = abi.encodeWithSelector(
+                IModelRegistry.ModelRegistryGasBoundExceeded.selector,
+                worst,
+                PolicyBounds.MAX_HONEST_MOVE_GAS
+            );
+            assertEq(ret, expected, "gas bound revert");
+            _assertNoTrace(modelId);
+            return;
+        }
+        assertTrue(ok, string.concat("a model within the gas bound refused: ", _hex(ret)));
+        assertEq(abi.decode(ret, (bytes32)), modelId, "model id");
+        (uint256 w, uint256 p, uint256 c) = registry.gasBoundsOf(modelId);
+        assertEq(w, worst, "worst move");
+        assertEq(p, providerGame, "provider game");
+        assertEq(c, challengerGame, "challenger game");
+        assertLe(worst, PolicyBounds.MAX_HONEST_MOVE_GAS, "worst move");
+        CommitTerms memory terms = ledger.commitTermsOf(modelId);
+        assertEq(terms.inputDim, layers[0].inDim, "input length");
+        assertEq(terms.maxBatchLeaves, GasBounds.maxBatchLeaves(layers[0].inDim), "batch limit");
+        assertEq(registry.layersOf(modelId).length, n, "layers stored");
+    }
+
+    // ------------------------------------------------------------------ the challenger share and the unbonding delay
+
+    /// @notice The share is within [MIN_CHALLENGER_SHARE_BPS, MAX_CHALLENGER_SHARE_BPS] = [2000, 5000]
+    /// at construction and in every update; a refused update keeps the old share.
+    /// (The old stake manager allowed 0 to 10,000: at 100% a provider's sybil recovered the whole slash.)
+    function testFuzz_challengerShare_withinBounds(uint16 bps) public {
+        bool valid = bps >= 2_000 && bps <= 5_000;
+        assertEq(PolicyBounds.MIN_CHALLENGER_SHARE_BPS, 2_000, "min share");
+        assertEq(PolicyBounds.MAX_CHALLENGER_SHARE_BPS, 5_000, "max share");
+        bytes memory refusal = abi.encodeWithSelector(
+            IStakeManager.StakeManagerInvalidShare.selector,
+            uint256(bps),
+            uint256(2_000),
+            uint256(5_000)
+        );
+        if (!valid) vm.expectRevert(refusal);
+        StakeManager built = new StakeManager(token, ledger, address(this), TREASURY, bps, DEFAULT_UNBONDING_DELAY);
+        if (valid) assertEq(built.challengerShareBps(), bps, "constructed share");
+
+        if (!valid) vm.expectRevert(refusal);
+        stake.setChallengerShareBps(bps);
+        assertEq(stake.challengerShareBps(), valid ? bps : DEFAULT_SHARE_BPS, "share after update");
+    }
+
+    /// @notice MIN_UNBONDING_DELAY = 2 * 30 d + 7 d + 6 * 7 d = 109 days: the latest a leaf can be disputed
+    /// (two windows around a disclosure answer) plus the longest game. The stake manager needs more.
+    function testFuzz_unbondingDelay_mustExceed109Days(uint256 delay) public {
+        assertEq(PolicyBounds.MIN_UNBONDING_DELAY, 109 days, "109 days");
+        assertEq(
+            PolicyBounds.MIN_UNBONDING_DELAY,
+            2 * PolicyBounds.MAX_CHALLENGE_WINDOW +
+                PolicyBounds.MAX_RESPONSE_WINDOW +
+                PolicyBounds.MAX_DISPUTE_MOVES * PolicyBounds.MAX_RESPONSE_WINDOW,
+            "windows + disclosure + longest game"
+        );
+        delay = bound(delay, 0, 2 * PolicyBounds.MIN_UNBONDING_DELAY);
+        if (delay <= 109 days) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IStakeManager.StakeManagerUnbondingDelayTooShort.selector,
+                    delay,
+                    uint256(109 days)
+                )
+            );
+        }
+        StakeManager built = new StakeManager(token, ledger, address(this), TREASURY, DEFAULT_SHARE_BPS, delay);
+        if (delay > 109 days) assertEq(built.unbondingDelay(), delay, "delay");
+        assertGe(DEFAULT_UNBONDING_DELAY, PolicyBounds.MIN_UNBONDING_DELAY + 1, "Ignition's default is valid");
+    }
+
     // ------------------------------------------------------------------ deprecateModel: the grace bound
 
     /// @notice A grace time up to MAX_DEPRECATION_GRACE deprecates the model until exactly now + grace;
     /// above it the call reverts and the model stays Active, in the registry and in the ledger's cache.
     /// hardhat-config: fuzz.runs = 512
     function testFuzz_deprecateModel_graceBound(uint32 grace, uint256 elapsed, bytes32 salt) public {
-        ModelPolicy memory policy = _validPolicy();
+        ModelPolicy memory policy = tinyPolicy();
         bytes32 modelId = _registerOk(policy, salt);
         vm.warp(block.timestamp + bound(elapsed, 0, 100 * 365 days));
-        uint48 now_ = uint48(block.timestamp);
+        uint48 now_ = uint48(vm.getBlockTimestamp());
 
         vm.prank(_PUBLISHER);
         // solhint-disable-next-line avoid-low-level-calls
@@ -238,8 +500,8 @@ contract PolicyBoundsTest is Test {
     }
 
     function test_deprecateModel_graceAtMaximum_succeeds_andOneAbove_reverts() public {
-        bytes32 a = _registerOk(_validPolicy(), "a");
-        bytes32 b = _registerOk(_validPolicy(), "b");
+        bytes32 a = _registerOk(tinyPolicy(), "a");
+        bytes32 b = _registerOk(tinyPolicy(), "b");
         vm.startPrank(_PUBLISHER);
         registry.deprecateModel(a, PolicyBounds.MAX_DEPRECATION_GRACE);
         vm.expectRevert(
@@ -253,7 +515,7 @@ contract PolicyBoundsTest is Test {
         vm.stopPrank();
         assertEq(
             registry.getModel(a).acceptsUntil,
-            block.timestamp + PolicyBounds.MAX_DEPRECATION_GRACE,
+            vm.getBlockTimestamp() + PolicyBounds.MAX_DEPRECATION_GRACE,
             "acceptsUntil at maximum grace"
         );
     }
@@ -261,7 +523,7 @@ contract PolicyBoundsTest is Test {
     /// @notice The lifecycle checks come before the grace check: a stranger, a revoked model and an
     /// already deprecated model are reported as such even with an out-of-bounds grace time.
     function testFuzz_deprecateModel_lifecycleChecksPrecedeGrace(uint32 grace) public {
-        bytes32 modelId = _registerOk(_validPolicy(), "m");
+        bytes32 modelId = _registerOk(tinyPolicy(), "m");
 
         vm.prank(_STRANGER);
         vm.expectRevert(abi.encodeWithSelector(IModelRegistry.ModelRegistryNotPublisher.selector, modelId, _STRANGER));
@@ -297,7 +559,7 @@ contract PolicyBoundsTest is Test {
             0,
             [policySeed, policySeed >> 32, policySeed >> 64, ~policySeed, policySeed >> 128]
         );
-        ModelPolicy memory otherPolicy = _validPolicy();
+        ModelPolicy memory otherPolicy = tinyPolicy();
         bytes32 other = _registerOk(otherPolicy, "other");
         // Hashed: a raw seed could equal the "other" salt (the fuzzer draws from the bytecode's constants).
         bytes32 modelId = _registerOk(policy, keccak256(abi.encode(policySeed)));
@@ -308,18 +570,18 @@ contract PolicyBoundsTest is Test {
             vm.warp(block.timestamp + dtDeprecate);
             vm.prank(_PUBLISHER);
             registry.deprecateModel(modelId, grace);
-            uint48 until = uint48(block.timestamp) + grace;
+            uint48 until = uint48(vm.getBlockTimestamp()) + grace;
             _assertTermsMirror(modelId, policy.minStake, policy.challengeWindow, until, ModelStatus.Deprecated);
         }
         if (path & 2 != 0) {
-            vm.warp(block.timestamp + dtRevoke);
+            vm.warp(vm.getBlockTimestamp() + dtRevoke);
             vm.prank(byGovernor ? address(this) : _PUBLISHER);
             registry.revokeModel(modelId);
             _assertTermsMirror(
                 modelId,
                 policy.minStake,
                 policy.challengeWindow,
-                uint48(block.timestamp),
+                uint48(vm.getBlockTimestamp()),
                 ModelStatus.Revoked
             );
             assertFalse(registry.acceptsCommitments(modelId), "revoked model accepts");
@@ -340,7 +602,7 @@ contract PolicyBoundsTest is Test {
     /// @notice Only the publisher or a governor revokes; a stranger's attempt changes nothing.
     function testFuzz_revokeModel_byStranger_reverts(address caller) public {
         vm.assume(caller != _PUBLISHER && caller != address(this) && caller != address(vm));
-        ModelPolicy memory policy = _validPolicy();
+        ModelPolicy memory policy = tinyPolicy();
         bytes32 modelId = _registerOk(policy, "m");
         vm.prank(caller);
         vm.expectRevert(abi.encodeWithSelector(IModelRegistry.ModelRegistryNotPublisher.selector, modelId, caller));
@@ -350,19 +612,9 @@ contract PolicyBoundsTest is Test {
 
     // ------------------------------------------------------------------ helpers: policies
 
-    function _validPolicy() private pure returns (ModelPolicy memory) {
-        return
-            ModelPolicy({
-                challengeWindow: 1 hours,
-                responseWindow: 1 hours,
-                minStake: 1_000e18,
-                slashAmount: 100e18,
-                challengerBond: 10e18
-            });
-    }
-
-    /// @dev Draws each field inside its bound, or outside it when its bit in `faults` is set.
-    function _policyWithFaults(uint8 faults, uint256[5] memory seeds) private pure returns (ModelPolicy memory policy) {
+    /// @dev Draws each field inside its bound, or outside it when its bit in `faults` is set. Fields are
+    /// valid relative to the earlier ones whenever those are valid (a valid slash allows a valid bond).
+    function _policyWithFaults(uint8 faults, uint256[5] memory seeds) private view returns (ModelPolicy memory policy) {
         policy.challengeWindow = uint32(
             _drawWindow(
                 faults & (1 << _CHALLENGE_WINDOW) != 0,
@@ -379,20 +631,35 @@ contract PolicyBoundsTest is Test {
                 PolicyBounds.MAX_RESPONSE_WINDOW
             )
         );
-        policy.minStake = faults & (1 << _MIN_STAKE) != 0 ? 0 : uint96(bound(seeds[2], 1, type(uint96).max));
+        policy.minStake = faults & (1 << _MIN_STAKE) != 0 ? 0 : uint96(bound(seeds[2], _minSlash, type(uint96).max));
 
         bool badSlash = faults & (1 << _SLASH_AMOUNT) != 0;
         if (!badSlash) {
             // With a zero minimum stake no slash is valid; any positive one will do (minStake is reported).
-            policy.slashAmount = uint96(bound(seeds[3], 1, policy.minStake == 0 ? type(uint96).max : policy.minStake));
+            policy.slashAmount =
+                policy.minStake == 0
+                    ? uint96(bound(seeds[3], 1, type(uint96).max))
+                    : uint96(bound(seeds[3], _minSlash, policy.minStake));
         } else if (policy.minStake == type(uint96).max || seeds[3] % 2 == 0) {
             policy.slashAmount = 0;
         } else {
             policy.slashAmount = uint96(bound(seeds[3] >> 1, uint256(policy.minStake) + 1, type(uint96).max));
         }
 
-        policy.challengerBond =
-            faults & (1 << _CHALLENGER_BOND) != 0 ? 0 : uint96(bound(seeds[4], 1, type(uint96).max));
+        uint256 minReward = _minReward(policy.slashAmount);
+        if (faults & (1 << _CHALLENGER_BOND) != 0) {
+            policy.challengerBond = 0;
+        } else if (faults & (1 << _BOND_ABOVE_REWARD) != 0) {
+            policy.challengerBond = uint96(bound(seeds[4], minReward + 1, type(uint96).max));
+        } else if (faults & (1 << _BOND_BELOW_GAS_COST) != 0) {
+            uint256 top = _minBond - 1 < minReward || minReward == 0 ? _minBond - 1 : minReward;
+            policy.challengerBond = uint96(bound(seeds[4], 1, top));
+        } else if (minReward >= _minBond) {
+            policy.challengerBond = uint96(bound(seeds[4], _minBond, minReward));
+        } else {
+            // No valid bond for this slash; an earlier field is at fault (and reported).
+            policy.challengerBond = uint96(bound(seeds[4], 1, type(uint96).max));
+        }
     }
 
     function _drawWindow(bool outside, uint256 seed, uint256 min, uint256 max) private pure returns (uint256) {
@@ -406,8 +673,24 @@ contract PolicyBoundsTest is Test {
         while (faults & (1 << field) == 0) ++field;
     }
 
+    function _minReward(uint256 slash) private pure returns (uint256) {
+        return (slash * PolicyBounds.MIN_CHALLENGER_SHARE_BPS) / PolicyBounds.BPS;
+    }
+
+    /// @dev What one side's full game costs in gas on `layers` (the larger side).
+    function _gasCostOf(LayerSpec[] memory layers) private pure returns (uint256) {
+        (, uint256 providerGame, uint256 challengerGame) = GasBounds.ofModel(layers);
+        return providerGame > challengerGame ? providerGame : challengerGame;
+    }
+
+    /// @dev A dimension log-uniform in 1..65,536.
+    function _dim(uint256 seed) private pure returns (uint32) {
+        uint256 bits = seed % 17;
+        return uint32(bound(seed >> 8, 1, uint256(1) << bits));
+    }
+
     /// @dev The revert data for a violation of `field`; empty for `_FIELDS` (no violation).
-    function _errorForField(uint256 field, ModelPolicy memory p) private pure returns (bytes memory) {
+    function _errorForField(uint256 field, ModelPolicy memory p) private view returns (bytes memory) {
         if (field == _CHALLENGE_WINDOW) return _challengeWindowError(p.challengeWindow);
         if (field == _RESPONSE_WINDOW) return _responseWindowError(p.responseWindow);
         if (field == _MIN_STAKE)
@@ -422,18 +705,36 @@ contract PolicyBoundsTest is Test {
         }
         if (field == _CHALLENGER_BOND)
             return abi.encodeWithSelector(IModelRegistry.ModelRegistryInvalidChallengerBond.selector, uint256(0));
+        if (field == _BOND_ABOVE_REWARD) {
+            return
+                abi.encodeWithSelector(
+                    IModelRegistry.ModelRegistryBondAboveReward.selector,
+                    uint256(p.challengerBond),
+                    _minReward(p.slashAmount)
+                );
+        }
+        if (field == _BOND_BELOW_GAS_COST) {
+            return
+                abi.encodeWithSelector(
+                    IModelRegistry.ModelRegistryBondBelowGasCost.selector,
+                    uint256(p.challengerBond),
+                    _minBond
+                );
+        }
         return "";
     }
 
     /// @dev Reference of the bounds, written from the spec (not from the registry's code).
-    function _expectedRevert(ModelPolicy memory p) private pure returns (bytes memory) {
+    function _expectedRevert(ModelPolicy memory p) private view returns (bytes memory) {
         bool[_FIELDS] memory violated = [
             p.challengeWindow < PolicyBounds.MIN_CHALLENGE_WINDOW ||
                 p.challengeWindow > PolicyBounds.MAX_CHALLENGE_WINDOW,
             p.responseWindow < PolicyBounds.MIN_RESPONSE_WINDOW || p.responseWindow > PolicyBounds.MAX_RESPONSE_WINDOW,
             p.minStake == 0,
             p.slashAmount == 0 || p.slashAmount > p.minStake,
-            p.challengerBond == 0
+            p.challengerBond == 0,
+            uint256(p.challengerBond) * 10_000 > uint256(p.slashAmount) * 2_000,
+            p.challengerBond < _minBond
         ];
         for (uint256 field; field < _FIELDS; ++field) {
             if (violated[field]) return _errorForField(field, p);
@@ -467,26 +768,36 @@ contract PolicyBoundsTest is Test {
         return keccak256(abi.encode(salt, tag));
     }
 
+    /// @dev The tiny model's graph under a weights root of `salt`: distinct content per salt.
+    function _specOf(bytes32 salt) private view returns (ModelSpec memory) {
+        return denseSpec(_hash(salt, "w"), tiny.graph());
+    }
+
+    function _modelIdOf(bytes32 salt) private view returns (bytes32) {
+        return
+            registry.computeModelId(
+                _PUBLISHER,
+                registry.computeContentHash(_hash(salt, "w"), tiny.graphHash(), DenseInt8.ENGINE_ID)
+            );
+    }
+
     function _tryRegister(ModelPolicy memory policy, bytes32 salt) private returns (bool ok, bytes memory ret) {
+        ModelSpec memory spec = _specOf(salt);
         vm.prank(_PUBLISHER);
         // solhint-disable-next-line avoid-low-level-calls
-        (ok, ret) = address(registry).call(
-            abi.encodeCall(
-                registry.registerModel,
-                (_hash(salt, "w"), _hash(salt, "g"), _hash(salt, "e"), "ipfs://model", policy)
-            )
-        );
+        (ok, ret) = address(registry).call(abi.encodeCall(registry.registerModel, (spec, policy)));
     }
 
     function _registerOk(ModelPolicy memory policy, bytes32 salt) private returns (bytes32 modelId) {
+        ModelSpec memory spec = _specOf(salt);
         vm.prank(_PUBLISHER);
-        modelId = registry.registerModel(_hash(salt, "w"), _hash(salt, "g"), _hash(salt, "e"), "ipfs://model", policy);
+        modelId = registry.registerModel(spec, policy);
     }
 
     /// @dev Registers and checks the outcome: `expected` empty means success with the policy stored and
     /// mirrored; otherwise exactly that revert data and no trace in the registry or the ledger.
     function _registerAndCheck(ModelPolicy memory policy, bytes32 salt, bytes memory expected) private {
-        bytes32 modelId = registry.computeModelId(_hash(salt, "w"), _hash(salt, "g"), _hash(salt, "e"));
+        bytes32 modelId = _modelIdOf(salt);
         (bool ok, bytes memory ret) = _tryRegister(policy, salt);
 
         if (expected.length != 0) {
@@ -501,6 +812,8 @@ contract PolicyBoundsTest is Test {
         assertEq(model.publisher, _PUBLISHER, "publisher");
         assertEq(uint8(model.status), uint8(ModelStatus.Active), "status");
         assertEq(model.registeredAt, block.timestamp, "registeredAt");
+        assertEq(model.graphHash, tiny.graphHash(), "graph hash");
+        assertTrue(model.optimistic, "dense models are optimistic");
         assertEq(keccak256(abi.encode(model.policy)), keccak256(abi.encode(policy)), "stored policy");
         _assertTermsMirror(modelId, policy.minStake, policy.challengeWindow, type(uint48).max, ModelStatus.Active);
     }
@@ -509,10 +822,15 @@ contract PolicyBoundsTest is Test {
         assertEq(uint8(registry.statusOf(modelId)), uint8(ModelStatus.None), "status after failed registration");
         assertFalse(registry.acceptsCommitments(modelId), "failed registration accepts commitments");
         CommitTerms memory terms = ledger.commitTermsOf(modelId);
-        assertEq(keccak256(abi.encode(terms)), keccak256(abi.encode(CommitTerms(0, 0, 0, ModelStatus.None))), "terms");
+        assertEq(
+            keccak256(abi.encode(terms)),
+            keccak256(abi.encode(CommitTerms(0, 0, 0, ModelStatus.None, 0, 0, false))),
+            "terms"
+        );
     }
 
-    /// @dev The ledger's cached terms equal both the registry's record and the expected values.
+    /// @dev The ledger's cached terms equal both the registry's record and the expected values (the tiny
+    /// model's input length and batch limit).
     function _assertTermsMirror(
         bytes32 modelId,
         uint96 minStake,
@@ -526,10 +844,14 @@ contract PolicyBoundsTest is Test {
         assertEq(cached.challengeWindow, model.policy.challengeWindow, "cache vs registry: challengeWindow");
         assertEq(cached.acceptsUntil, model.acceptsUntil, "cache vs registry: acceptsUntil");
         assertEq(uint8(cached.status), uint8(model.status), "cache vs registry: status");
+        assertEq(cached.maxBatchLeaves, model.maxBatchLeaves, "cache vs registry: maxBatchLeaves");
         assertEq(cached.minStake, minStake, "cached minStake");
         assertEq(cached.challengeWindow, challengeWindow, "cached challengeWindow");
         assertEq(cached.acceptsUntil, acceptsUntil, "cached acceptsUntil");
         assertEq(uint8(cached.status), uint8(status), "cached status");
+        assertEq(cached.inputDim, 2, "cached inputDim");
+        assertEq(cached.maxBatchLeaves, GasBounds.maxBatchLeaves(2), "cached maxBatchLeaves");
+        assertTrue(cached.optimistic, "cached optimistic");
     }
 
     function assertEq(bytes memory a, bytes memory b, string memory reason) internal pure {

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Test} from "../utils/Test.sol";
+import {VerityBase} from "../utils/VerityBase.sol";
 import {IStakeManager} from "../../contracts/interfaces/IStakeManager.sol";
-import {InferenceLedger} from "../../contracts/InferenceLedger.sol";
-import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
-import {StakeManager} from "../../contracts/StakeManager.sol";
-import {PolicyBounds} from "../../contracts/libraries/PolicyBounds.sol";
+import {StakeManager} from "../../contracts/staking/StakeManager.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {DisputeHandler} from "./handlers/DisputeHandler.sol";
 import {ProviderHandler} from "./handlers/ProviderHandler.sol";
@@ -26,44 +23,30 @@ contract DisputeHandlerTarget is DisputeHandler {
 }
 
 /// @notice Invariants of the stake manager under random sequences of deposits, unbonds, withdrawals,
-/// claims, time, locks, slashes and bonds by three providers (the first one honest: never slashed),
-/// two challengers and a treasury. `ProviderHandler` plays the accounts and the clock,
-/// `DisputeHandler` plays the dispute contract (DISPUTE_ROLE); `StakeGhosts` holds their model.
-contract StakeInvariantTest is Test {
-    uint16 private constant _SHARE_BPS = 5000;
-
-    MockERC20 private token;
-    InferenceLedger private ledger;
-    StakeManager private stake;
+/// claims, time, dispute stakes (locks and bonds), slashes (the challengers' share held), releases and
+/// share changes by three providers (the first one honest: never slashed), two challengers and a treasury.
+/// `ProviderHandler` plays the accounts and the clock, `DisputeHandler` plays a dispute contract
+/// (DISPUTE_ROLE) and governance (DEFAULT_ADMIN_ROLE); `StakeGhosts` holds their model.
+contract StakeInvariantTest is VerityBase {
     StakeGhosts private ghosts;
     ProviderHandler private providerHandler;
     DisputeHandler private disputeHandler;
 
     address[] private _providers;
     address[] private _challengers;
-    address private constant _TREASURY = address(0x7EA5);
+    address private constant _TREASURY = TREASURY;
 
     function setUp() public {
-        token = new MockERC20("Verity Test Token", "VTT");
-        ledger = new InferenceLedger(address(this));
-        ModelRegistry registry = new ModelRegistry(address(this), ledger);
-        stake = new StakeManager(
-            token,
-            ledger,
-            address(this),
-            _TREASURY,
-            _SHARE_BPS,
-            PolicyBounds.MIN_UNBONDING_DELAY + 1 days
-        );
-        ledger.bindSources(address(registry), address(stake));
+        deployVerity();
 
         _providers = [address(0x1001), address(0x1002), address(0x1003)];
         _challengers = [address(0xC001), address(0xC002)];
-        ghosts = new StakeGhosts(_providers, _challengers, _TREASURY);
+        ghosts = new StakeGhosts(_providers, _challengers, _TREASURY, stake.challengerShareBps());
         providerHandler = new ProviderHandlerTarget(stake, token, ghosts);
         disputeHandler = new DisputeHandlerTarget(stake, token, ghosts);
         ghosts.setHandlers(address(providerHandler), address(disputeHandler));
         stake.grantRole(stake.DISPUTE_ROLE(), address(disputeHandler));
+        stake.grantRole(stake.DEFAULT_ADMIN_ROLE(), address(disputeHandler));
 
         address[] memory actors = ghosts.actors();
         for (uint256 i; i < actors.length; ++i) {
@@ -79,11 +62,11 @@ contract StakeInvariantTest is Test {
         providerSelectors[3] = ProviderHandler.claim.selector;
         providerSelectors[4] = ProviderHandler.warp.selector;
         bytes4[] memory disputeSelectors = new bytes4[](5);
-        disputeSelectors[0] = DisputeHandler.lockStake.selector;
+        disputeSelectors[0] = DisputeHandler.openDispute.selector;
         disputeSelectors[1] = DisputeHandler.unlockStake.selector;
         disputeSelectors[2] = DisputeHandler.slash.selector;
-        disputeSelectors[3] = DisputeHandler.postBond.selector;
-        disputeSelectors[4] = DisputeHandler.releaseBond.selector;
+        disputeSelectors[3] = DisputeHandler.releaseBond.selector;
+        disputeSelectors[4] = DisputeHandler.setShare.selector;
         targetContract(address(providerHandler));
         targetContract(address(disputeHandler));
         targetSelector(FuzzSelector({addr: address(providerHandler), selectors: providerSelectors}));
@@ -161,18 +144,20 @@ contract StakeInvariantTest is Test {
                     _dec(providerHandler.warpCalls())
                 ),
                 string.concat(
-                    " lock ",
-                    _dec(disputeHandler.lockCalls()),
+                    " open ",
+                    _dec(disputeHandler.openCalls()),
                     " unlock ",
                     _dec(disputeHandler.unlockCalls()),
                     " slash ",
                     _dec(disputeHandler.slashCalls()),
                     " emptySlash ",
                     _dec(disputeHandler.emptySlashCalls()),
-                    " postBond ",
-                    _dec(disputeHandler.postBondCalls()),
                     " releaseBond ",
                     _dec(disputeHandler.releaseBondCalls()),
+                    " share ",
+                    _dec(disputeHandler.shareCalls()),
+                    " shareRefused ",
+                    _dec(disputeHandler.shareRefusals()),
                     " skipped ",
                     _dec(providerHandler.skippedCalls() + disputeHandler.skippedCalls())
                 )
@@ -190,24 +175,32 @@ contract StakeInvariantTest is Test {
         providerHandler.deposit(1, 200e18);
         providerHandler.deposit(2, 300e18);
         providerHandler.requestUnbond(0, 0); // seed 0 -> the honest provider; amount % 4 == 0 -> all of it
-        disputeHandler.lockStake(0);
+        disputeHandler.openDispute(0, 0, 10e18); // locks the honest provider; challenger 0 posts 10e18
         providerHandler.warp(1); // to one second before the honest provider's readyAt
-        assertEq(block.timestamp + 1, ghosts.modelOf(honest).readyAt, "warped to readyAt - 1");
+        assertEq(vm.getBlockTimestamp() + 1, ghosts.modelOf(honest).readyAt, "warped to readyAt - 1");
         providerHandler.withdraw(0); // too early (and locked): StillUnbonding comes first
         providerHandler.warp(0); // exactly to the honest provider's readyAt
-        assertEq(block.timestamp, ghosts.modelOf(honest).readyAt, "warped to readyAt");
+        assertEq(vm.getBlockTimestamp(), ghosts.modelOf(honest).readyAt, "warped to readyAt");
         providerHandler.withdraw(1); // nobody can withdraw: provider 1 has nothing unbonding
         providerHandler.withdraw(0); // the honest provider is locked
         assertEq(providerHandler.withdrawRefusals(), 3, "refusals");
         disputeHandler.unlockStake(0);
         providerHandler.withdraw(1); // finds the honest provider, now free
-        disputeHandler.slash(1, 100e18, 0, 0); // provider 2, 100e18 bounded to [1, 451e18]: 100e18, bps 0
-        disputeHandler.slash(0, 250e18, 1, 2500); // provider 1, asks more than its 200e18: takes all, bps 2500
-        disputeHandler.postBond(0, 10e18);
-        disputeHandler.releaseBond(0, 0); // to the honest provider; amount % 4 == 0 -> all bonds
+        // Provider 2, 100e18 (bounded to [1, 451e18]), share (40_001 >> 3) = 5000: 50e18 held.
+        disputeHandler.slash(1, 100e18, 40_001);
+        // Provider 1 asked more than its 200e18: takes all, share 2500: 50e18 held.
+        disputeHandler.slash(0, 250e18, 20_001);
+        // 8000 % 8 == 0: a share outside the bounds (500 bps), refused; nothing moves.
+        disputeHandler.slash(0, 1, 8000);
+        disputeHandler.setShare(12_001); // 3000 bps
+        disputeHandler.openDispute(1, 1, 5e18); // provider 1 locked; challenger 1 posts 5e18; share 3000
+        assertEq(stake.totalBonds(), 115e18, "held: two bonds and two shares");
+        disputeHandler.releaseBond(3, (25e18 << 2) + 1); // 25e18 to challenger 0 (a reward)
+        disputeHandler.releaseBond(0, 0); // amount % 4 == 0 -> all the rest, 90e18, to the honest provider
         disputeHandler.releaseBond(0, 0); // nothing held: skipped
-        providerHandler.claim(0); // the honest provider's bond credit
-        providerHandler.claim(3); // challenger 0 got a 0% share: passes on to challenger 1
+        disputeHandler.unlockStake(1); // provider 1's dispute resolves
+        providerHandler.claim(0); // the honest provider's credit
+        providerHandler.claim(3); // challenger 0's reward
         providerHandler.claim(5); // the treasury
         providerHandler.claim(5); // nobody has credit left: skipped
 
@@ -217,18 +210,20 @@ contract StakeInvariantTest is Test {
         assertEq(providerHandler.claimCalls(), 3, "claims");
         assertEq(providerHandler.warpCalls(), 2, "warps");
         assertEq(providerHandler.skippedCalls(), 1, "provider skips");
-        assertEq(disputeHandler.lockCalls(), 1, "locks");
-        assertEq(disputeHandler.unlockCalls(), 1, "unlocks");
+        assertEq(disputeHandler.openCalls(), 2, "dispute stakes opened");
+        assertEq(disputeHandler.unlockCalls(), 2, "unlocks");
         assertEq(disputeHandler.slashCalls(), 2, "slashes");
-        assertEq(disputeHandler.postBondCalls(), 1, "bonds posted");
-        assertEq(disputeHandler.releaseBondCalls(), 1, "bonds released");
+        assertEq(disputeHandler.shareRefusals(), 1, "share refused");
+        assertEq(disputeHandler.shareCalls(), 1, "share set");
+        assertEq(disputeHandler.releaseBondCalls(), 2, "releases");
         assertEq(disputeHandler.skippedCalls(), 1, "dispute skips");
-        assertEq(_allCalls(), 21, "each of the 21 calls counted once");
+        assertEq(_allCalls(), 25, "each of the 25 calls counted once");
 
-        assertEq(token.balanceOf(honest), 110e18, "honest: stake back and the bond won");
-        assertEq(token.balanceOf(_challengers[0]), 0, "challenger 0: 0% of 100e18, and its bond went to the provider");
-        assertEq(token.balanceOf(_challengers[1]), 50e18, "challenger 1: 25% of 200e18");
-        assertEq(token.balanceOf(_TREASURY), 250e18, "treasury: the rest");
+        assertEq(stake.challengerShareBps(), 3000, "share");
+        assertEq(token.balanceOf(honest), 190e18, "honest: stake back and 90e18 released to it");
+        assertEq(token.balanceOf(_challengers[0]), 25e18, "challenger 0: its 10e18 bond went elsewhere, 25e18 in");
+        assertEq(token.balanceOf(_challengers[1]), 0, "challenger 1: its bond went elsewhere");
+        assertEq(token.balanceOf(_TREASURY), 200e18, "treasury: 50e18 + 150e18, the unheld parts");
         assertEq(token.balanceOf(address(stake)), 200e18, "vault: provider 2's remaining stake");
         _checkAll();
     }
@@ -264,7 +259,7 @@ contract StakeInvariantTest is Test {
         assertEq(stake.totalActive(), active, "totalActive != sum of active stakes");
         assertEq(stake.totalUnbonding(), unbonding, "totalUnbonding != sum of unbonding stakes");
         assertEq(stake.totalCredits(), credits, "totalCredits != sum of credits");
-        assertEq(stake.totalBonds(), ghosts.bondsPosted() - ghosts.bondsReleased(), "totalBonds != posted - released");
+        assertEq(stake.totalBonds(), ghosts.held(), "totalBonds != bonds posted + shares held - released");
     }
 
     function _checkCacheMirrorsStake() private view {
@@ -319,11 +314,11 @@ contract StakeInvariantTest is Test {
             providerHandler.unbondCalls() +
             providerHandler.withdrawCalls() +
             providerHandler.claimCalls() +
-            disputeHandler.lockCalls() +
+            disputeHandler.openCalls() +
             disputeHandler.unlockCalls() +
             disputeHandler.slashCalls() +
-            disputeHandler.postBondCalls() +
-            disputeHandler.releaseBondCalls();
+            disputeHandler.releaseBondCalls() +
+            disputeHandler.shareCalls();
     }
 
     /// @dev Every handler call increments exactly one counter, or records an unexpected revert.
@@ -334,6 +329,7 @@ contract StakeInvariantTest is Test {
             providerHandler.warpCalls() +
             providerHandler.skippedCalls() +
             disputeHandler.emptySlashCalls() +
+            disputeHandler.shareRefusals() +
             disputeHandler.skippedCalls() +
             ghosts.unexpectedReverts();
     }

@@ -2,39 +2,28 @@
 pragma solidity ^0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {Test} from "../utils/Test.sol";
+import {VerityBase} from "../utils/VerityBase.sol";
 import {IStakeManager} from "../../contracts/interfaces/IStakeManager.sol";
-import {InferenceLedger} from "../../contracts/InferenceLedger.sol";
-import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
-import {StakeManager} from "../../contracts/StakeManager.sol";
+import {StakeManager} from "../../contracts/staking/StakeManager.sol";
 import {PolicyBounds} from "../../contracts/libraries/PolicyBounds.sol";
-import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 
 /// @notice Fuzz tests of the stake manager's arithmetic: deposits, unbonding, withdrawals, slashes and
-/// their split, bonds and credits, the 96-bit bound, and the ledger's copy of each active stake.
-/// @dev This contract plays the dispute contract (it holds DISPUTE_ROLE).
-contract StakeManagerTest is Test {
+/// their split (the challengers' share held, the rest to the treasury), bonds and credits, the 96-bit
+/// bound, and the ledger's copy of each active stake.
+/// @dev This contract plays a dispute contract (it holds DISPUTE_ROLE besides the deployed game).
+contract StakeManagerTest is VerityBase {
     uint256 private constant _BPS = 10_000;
-    uint16 private constant _SHARE_BPS = 5000;
-    uint256 private constant _DELAY = PolicyBounds.MIN_UNBONDING_DELAY + 1 days;
+    uint16 private constant _SHARE_BPS = DEFAULT_SHARE_BPS;
+    uint256 private constant _DELAY = DEFAULT_UNBONDING_DELAY;
     uint256 private constant _MAX96 = type(uint96).max;
 
     address private constant _ALICE = address(0xA11CE);
     address private constant _BOB = address(0xB0B);
     address private constant _CHALLENGER = address(0xC4A1);
-    address private constant _TREASURY = address(0x7EA5);
-
-    MockERC20 private token;
-    InferenceLedger private ledger;
-    ModelRegistry private registry;
-    StakeManager private stake;
+    address private constant _TREASURY = TREASURY;
 
     function setUp() public {
-        token = new MockERC20("Verity Test Token", "VTT");
-        ledger = new InferenceLedger(address(this));
-        registry = new ModelRegistry(address(this), ledger);
-        stake = new StakeManager(token, ledger, address(this), _TREASURY, _SHARE_BPS, _DELAY);
-        ledger.bindSources(address(registry), address(stake));
+        deployVerity();
         stake.grantRole(stake.DISPUTE_ROLE(), address(this));
         vm.warp(1_700_000_000);
     }
@@ -85,15 +74,15 @@ contract StakeManagerTest is Test {
                 stake.requestUnbond(out);
                 active -= out;
                 unbonding += out;
-                readyAt = block.timestamp + _DELAY;
+                readyAt = vm.getBlockTimestamp() + _DELAY;
             }
             _checkStake(_ALICE, active, unbonding, readyAt, 0);
-            vm.warp(block.timestamp + bound(waits[i], 0, _DELAY * 2));
+            vm.warp(vm.getBlockTimestamp() + bound(waits[i], 0, _DELAY * 2));
         }
         _checkConservation();
         if (unbonding == 0) return;
 
-        if (block.timestamp < readyAt) {
+        if (vm.getBlockTimestamp() < readyAt) {
             vm.prank(_ALICE);
             vm.expectRevert(
                 abi.encodeWithSelector(IStakeManager.StakeManagerStillUnbonding.selector, _ALICE, uint40(readyAt))
@@ -145,7 +134,10 @@ contract StakeManagerTest is Test {
         vm.warp(block.timestamp + gap);
         vm.prank(_ALICE);
         stake.requestUnbond(amount - 1);
-        uint40 readyAt = uint40(block.timestamp + _DELAY);
+        // Not `block.timestamp`: viaIR may reuse the value read before the warp (it did: readyAt came out
+        // as the first request's).
+        uint40 readyAt = uint40(vm.getBlockTimestamp() + _DELAY);
+        assertEq(readyAt, firstReadyAt + gap, "the clock restarted at the second request");
         _checkStake(_ALICE, 0, amount, readyAt, 0);
 
         vm.warp(firstReadyAt);
@@ -161,7 +153,7 @@ contract StakeManagerTest is Test {
         _deposit(_ALICE, amount);
         vm.prank(_ALICE);
         stake.requestUnbond(amount);
-        for (uint256 i; i < locks; ++i) stake.lockStake(_ALICE);
+        for (uint256 i; i < locks; ++i) _openDispute(_ALICE, 1);
         vm.warp(block.timestamp + bound(wait, _DELAY, 100 * 365 days));
 
         for (uint256 open = locks; open != 0; --open) {
@@ -197,8 +189,10 @@ contract StakeManagerTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeManagerNoCredit.selector, _ALICE));
         stake.claim();
         vm.stopPrank();
+        // A dispute without a bond is refused, and its lock is rolled back with it.
         vm.expectRevert(IStakeManager.StakeManagerZeroAmount.selector);
-        stake.postBond(_CHALLENGER, 0);
+        stake.openDisputeStake(_ALICE, _CHALLENGER, 0);
+        assertEq(stake.stakeOf(_ALICE).openDisputes, 0, "no lock without a bond");
     }
 
     // ------------------------------------------------------------------ the 96-bit bound
@@ -218,9 +212,8 @@ contract StakeManagerTest is Test {
         _checkConservation();
     }
 
-    /// @notice BUG (reported, see the final report): with a non-zero active stake, a deposit above
-    /// 2^256 - 1 - active overflows in `stake.active + amount` and reverts with Panic(0x11) instead of
-    /// StakeManagerAmountTooLarge.
+    /// @notice With a non-zero active stake, a deposit above 2^256 - 1 - active reverts with
+    /// StakeManagerAmountTooLarge. (Regression: the old check `stake.active + amount` overflowed with Panic(0x11).)
     function testFuzz_deposit_nearUint256Max_revertsAmountTooLarge(uint256 existing, uint256 amount) public {
         existing = bound(existing, 1, _MAX96);
         amount = bound(amount, type(uint256).max - existing + 1, type(uint256).max);
@@ -242,15 +235,14 @@ contract StakeManagerTest is Test {
 
         vm.warp(block.timestamp + 1);
         vm.prank(_ALICE);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeManagerAmountTooLarge.selector, extra));
         stake.requestUnbond(extra);
         _checkStake(_ALICE, extra, _MAX96, readyAt, 0);
         _checkConservation();
     }
 
-    /// @notice BUG (reported, low): the revert above is Panic(0x11) from `stake.unbonding += uint96(amount)`,
-    /// not StakeManagerAmountTooLarge, the error documented for amounts that do not fit the 96-bit fields.
-    /// (Regression test for the panic found in review.)
+    /// @notice The revert above is StakeManagerAmountTooLarge, the error documented for amounts that do not
+    /// fit the 96-bit fields. (Regression: it was Panic(0x11) from `stake.unbonding += uint96(amount)`.)
     function test_requestUnbond_unbondingPastUint96_revertsAmountTooLarge() public {
         _deposit(_ALICE, _MAX96);
         vm.prank(_ALICE);
@@ -273,7 +265,8 @@ contract StakeManagerTest is Test {
     // ------------------------------------------------------------------ slashing
 
     /// @notice A slash takes from active stake first, then from unbonding stake, never more than both;
-    /// the challenger gets floor(slashed * bps / 10000), the treasury exactly the rest.
+    /// floor(slashed * bps / 10000) stays held for the dispute contract (in totalBonds), the treasury is
+    /// credited exactly the rest, and `slash` returns both.
     /// hardhat-config: fuzz.runs = 1024
     function testFuzz_slash_activeFirstThenUnbonding_splitExact(
         uint256 deposit,
@@ -283,7 +276,7 @@ contract StakeManagerTest is Test {
     ) public {
         deposit = bound(deposit, 0, _MAX96);
         unbond = bound(unbond, 0, deposit);
-        bps = uint16(bound(bps, 0, _BPS));
+        bps = _validShare(bps);
         if (deposit != 0) _deposit(_ALICE, deposit);
         if (unbond != 0) {
             vm.prank(_ALICE);
@@ -295,57 +288,62 @@ contract StakeManagerTest is Test {
         uint256 fromActive = amount < active ? amount : active;
         uint256 fromUnbonding = amount - fromActive < unbond ? amount - fromActive : unbond;
         uint256 expected = fromActive + fromUnbonding;
-        uint256 toChallenger = (expected * bps) / _BPS;
+        uint256 expectedHeld = (expected * bps) / _BPS;
 
-        uint256 slashed = stake.slash(_ALICE, amount, _CHALLENGER, bps);
+        (uint256 slashed, uint256 held) = stake.slash(_ALICE, amount, bps);
 
         assertEq(slashed, expected, "slashed");
+        assertEq(held, expectedHeld, "held");
         assertLe(slashed, amount, "slashed more than asked");
         assertLe(slashed, deposit, "slashed more than staked");
         _checkStake(_ALICE, active - fromActive, unbond - fromUnbonding, readyAt, 0);
-        assertEq(stake.creditOf(_CHALLENGER), toChallenger, "challenger credit");
-        assertEq(stake.creditOf(_TREASURY), slashed - toChallenger, "treasury credit");
-        assertEq(stake.creditOf(_CHALLENGER) + stake.creditOf(_TREASURY), slashed, "credits sum to the slash");
-        assertEq(stake.totalCredits(), slashed, "totalCredits");
+        assertEq(stake.totalBonds(), held, "the share is held");
+        assertEq(stake.creditOf(_TREASURY), slashed - held, "treasury credit");
+        assertEq(stake.totalCredits(), slashed - held, "totalCredits");
         assertEq(stake.totalActive(), active - fromActive, "totalActive");
         assertEq(stake.totalUnbonding(), unbond - fromUnbonding, "totalUnbonding");
         assertEq(token.balanceOf(address(stake)), deposit, "no token moved");
         _checkConservation();
     }
 
-    /// @notice The split is floor division: the challenger never gets more than its share, the treasury
-    /// loses less than one unit to rounding, and claiming pays each credit exactly.
-    function testFuzz_slash_split_thenClaim_paysExactCredits(uint256 amount, uint16 bps) public {
+    /// @notice The split is floor division: the held share is never above its fraction and short of it by
+    /// less than one unit; releasing it to a challenger and claiming pays each party exactly.
+    function testFuzz_slash_split_thenReleaseAndClaim_paysExactly(uint256 amount, uint16 bps) public {
         amount = bound(amount, 1, _MAX96);
-        bps = uint16(bound(bps, 0, _BPS));
+        bps = _validShare(bps);
         _deposit(_ALICE, amount);
-        uint256 slashed = stake.slash(_ALICE, amount, _CHALLENGER, bps);
-        uint256 toChallenger = stake.creditOf(_CHALLENGER);
+        (uint256 slashed, uint256 held) = stake.slash(_ALICE, amount, bps);
 
         assertEq(slashed, amount, "slashed");
-        assertLe(toChallenger * _BPS, slashed * bps, "challenger above its share");
-        assertGe((toChallenger + 1) * _BPS, slashed * bps + 1, "challenger short by a unit or more");
+        assertLe(held * _BPS, slashed * bps, "held above the share");
+        assertGe((held + 1) * _BPS, slashed * bps + 1, "held short by a unit or more");
+        // Half the slash at most is ever held for challengers: the provider loses at least the rest.
+        assertLe(held * 2, slashed, "held above half the slash");
 
-        if (toChallenger != 0) {
+        stake.releaseBond(_CHALLENGER, held);
+        assertEq(stake.totalBonds(), 0, "nothing held after the release");
+        if (held != 0) {
             vm.prank(_CHALLENGER);
-            assertEq(stake.claim(), toChallenger, "challenger claim");
+            assertEq(stake.claim(), held, "challenger claim");
         }
-        if (slashed != toChallenger) {
-            vm.prank(_TREASURY);
-            assertEq(stake.claim(), slashed - toChallenger, "treasury claim");
-        }
+        vm.prank(_TREASURY);
+        assertEq(stake.claim(), slashed - held, "treasury claim");
         assertEq(token.balanceOf(_CHALLENGER) + token.balanceOf(_TREASURY), slashed, "paid out");
         assertEq(token.balanceOf(address(stake)), 0, "left in the vault");
         assertEq(stake.totalOwed(), 0, "still owed");
     }
 
-    /// @notice The challenger may be the treasury: it is credited the whole slash.
-    function testFuzz_slash_challengerIsTreasury_creditsWhole(uint256 amount, uint16 bps) public {
+    /// @notice What a slash holds can only leave through `releaseBond`, never above what is held: the
+    /// treasury credit is the unheld part only.
+    function testFuzz_slash_held_cannotBeReleasedTwice(uint256 amount, uint16 bps) public {
         amount = bound(amount, 1, _MAX96);
-        bps = uint16(bound(bps, 0, _BPS));
+        bps = _validShare(bps);
         _deposit(_ALICE, amount);
-        assertEq(stake.slash(_ALICE, amount, _TREASURY, bps), amount, "slashed");
-        assertEq(stake.creditOf(_TREASURY), amount, "treasury credit");
+        (, uint256 held) = stake.slash(_ALICE, amount, bps);
+        stake.releaseBond(_CHALLENGER, held);
+        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeManagerInsufficientBonds.selector, uint256(1), 0));
+        stake.releaseBond(_CHALLENGER, 1);
+        assertEq(stake.creditOf(_CHALLENGER), held, "challenger credit");
         _checkConservation();
     }
 
@@ -355,30 +353,44 @@ contract StakeManagerTest is Test {
         bob = bound(bob, 1, _MAX96);
         _deposit(_ALICE, alice);
         _deposit(_BOB, bob);
-        stake.slash(_ALICE, amount, _CHALLENGER, _SHARE_BPS);
+        stake.slash(_ALICE, amount, _SHARE_BPS);
         _checkStake(_BOB, bob, 0, 0, 0);
         _checkConservation();
     }
 
     function testFuzz_slash_nothingToTake_returnsZero(uint256 amount, uint16 bps) public {
-        bps = uint16(bound(bps, 0, _BPS));
-        assertEq(stake.slash(_ALICE, amount, _CHALLENGER, bps), 0, "slashed from nothing");
+        bps = _validShare(bps);
+        (uint256 slashed, uint256 held) = stake.slash(_ALICE, amount, bps);
+        assertEq(slashed, 0, "slashed from nothing");
+        assertEq(held, 0, "held from nothing");
         assertEq(stake.totalCredits(), 0, "credited from nothing");
+        assertEq(stake.totalBonds(), 0, "held from nothing");
     }
 
-    function testFuzz_slash_invalidShare_reverts(uint16 bps) public {
-        bps = uint16(bound(bps, _BPS + 1, type(uint16).max));
-        _deposit(_ALICE, 1e18);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeManagerInvalidShare.selector, uint256(bps)));
-        stake.slash(_ALICE, 1e18, _CHALLENGER, bps);
-        vm.expectRevert(abi.encodeWithSelector(IStakeManager.StakeManagerZeroAddress.selector));
-        stake.slash(_ALICE, 1e18, address(0), _SHARE_BPS);
-        _checkStake(_ALICE, 1e18, 0, 0, 0);
+    /// @notice A share outside [MIN_CHALLENGER_SHARE_BPS, MAX_CHALLENGER_SHARE_BPS] is refused with its
+    /// bounds, even when there is nothing to slash, and changes nothing.
+    function testFuzz_slash_invalidShare_reverts(uint16 bps, bool staked) public {
+        bps = _invalidShare(bps);
+        if (staked) _deposit(_ALICE, 1e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IStakeManager.StakeManagerInvalidShare.selector,
+                uint256(bps),
+                uint256(PolicyBounds.MIN_CHALLENGER_SHARE_BPS),
+                uint256(PolicyBounds.MAX_CHALLENGER_SHARE_BPS)
+            )
+        );
+        stake.slash(_ALICE, 1e18, bps);
+        _checkStake(_ALICE, staked ? 1e18 : 0, 0, 0, 0);
+        assertEq(stake.totalCredits(), 0, "credited");
+        _checkConservation();
     }
 
-    /// @notice Only DISPUTE_ROLE locks, unlocks, slashes and moves bonds.
+    /// @notice Only DISPUTE_ROLE opens dispute stakes, unlocks, slashes and releases bonds.
     function testFuzz_disputeFunctions_withoutRole_revert(address caller) public {
-        vm.assume(caller != address(this) && caller != address(vm));
+        vm.assume(
+            caller != address(this) && caller != address(vm) && caller != address(game) && caller != address(disclosure)
+        );
         bytes32 role = stake.DISPUTE_ROLE();
         bytes memory unauthorized = abi.encodeWithSelector(
             IAccessControl.AccessControlUnauthorizedAccount.selector,
@@ -387,13 +399,11 @@ contract StakeManagerTest is Test {
         );
         vm.startPrank(caller);
         vm.expectRevert(unauthorized);
-        stake.lockStake(_ALICE);
+        stake.openDisputeStake(_ALICE, caller, 1);
         vm.expectRevert(unauthorized);
         stake.unlockStake(_ALICE);
         vm.expectRevert(unauthorized);
-        stake.slash(_ALICE, 1, caller, 0);
-        vm.expectRevert(unauthorized);
-        stake.postBond(caller, 1);
+        stake.slash(_ALICE, 1, _SHARE_BPS);
         vm.expectRevert(unauthorized);
         stake.releaseBond(caller, 0);
         vm.stopPrank();
@@ -401,14 +411,16 @@ contract StakeManagerTest is Test {
 
     // ------------------------------------------------------------------ bonds
 
-    /// @notice Bonds are held in totalBonds and leave only as credits, never above what is held.
+    /// @notice A dispute stake locks the provider, takes the bond into totalBonds and returns the current
+    /// share; bonds leave only as credits, never above what is held.
     function testFuzz_bonds_postThenRelease_creditsExactly(uint256 posted, uint256 released, uint256 excess) public {
         posted = bound(posted, 1, _MAX96);
         released = bound(released, 0, posted);
         token.mint(_CHALLENGER, posted);
         vm.prank(_CHALLENGER);
         token.approve(address(stake), posted);
-        stake.postBond(_CHALLENGER, posted);
+        assertEq(stake.openDisputeStake(_ALICE, _CHALLENGER, posted), _SHARE_BPS, "share snapshot");
+        assertEq(stake.stakeOf(_ALICE).openDisputes, 1, "locked");
         assertEq(stake.totalBonds(), posted, "totalBonds after post");
         assertEq(token.balanceOf(_CHALLENGER), 0, "payer keeps the bond");
 
@@ -441,10 +453,10 @@ contract StakeManagerTest is Test {
                 vm.prank(provider);
                 stake.requestUnbond(bound(amount, 1, s.active));
             } else if (op == 2) {
-                stake.slash(provider, amount, _CHALLENGER, _SHARE_BPS);
+                stake.slash(provider, amount, _SHARE_BPS);
             } else if (op == 3) {
-                vm.warp(block.timestamp + bound(amount, 1 hours, _DELAY));
-            } else if (op == 4 && s.unbonding != 0 && block.timestamp >= s.unbondingReadyAt) {
+                vm.warp(vm.getBlockTimestamp() + bound(amount, 1 hours, _DELAY));
+            } else if (op == 4 && s.unbonding != 0 && vm.getBlockTimestamp() >= s.unbondingReadyAt) {
                 vm.prank(provider);
                 stake.withdraw();
             }
@@ -466,6 +478,7 @@ contract StakeManagerTest is Test {
             )
         );
         new StakeManager(token, ledger, address(this), _TREASURY, _SHARE_BPS, delay);
+        assertEq(PolicyBounds.MIN_UNBONDING_DELAY, 109 days, "2 * 30 d + 7 d + 6 * 7 d");
         StakeManager ok = new StakeManager(
             token,
             ledger,
@@ -478,6 +491,21 @@ contract StakeManagerTest is Test {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// @dev A dispute contract opens a dispute on `provider` with a `bond` minted to the challenger.
+    function _openDispute(address provider, uint256 bond) private {
+        fund(_CHALLENGER, bond);
+        assertEq(stake.openDisputeStake(provider, _CHALLENGER, bond), _SHARE_BPS, "share snapshot");
+    }
+
+    function _validShare(uint16 bps) private pure returns (uint16) {
+        return uint16(bound(bps, PolicyBounds.MIN_CHALLENGER_SHARE_BPS, PolicyBounds.MAX_CHALLENGER_SHARE_BPS));
+    }
+
+    function _invalidShare(uint16 bps) private pure returns (uint16) {
+        if (bps % 2 == 0) return uint16(bound(bps, 0, PolicyBounds.MIN_CHALLENGER_SHARE_BPS - 1));
+        return uint16(bound(bps, PolicyBounds.MAX_CHALLENGER_SHARE_BPS + 1, type(uint16).max));
+    }
 
     function _deposit(address provider, uint256 amount) private {
         token.mint(provider, amount);

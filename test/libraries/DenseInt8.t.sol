@@ -255,9 +255,9 @@ contract DenseInt8Test is Test {
         assertFalse(harness.verifyRow(noProof, leaf, layer, neuronIndex, bias ^ 1, row), "other bias");
         assertEq(harness.engineId(), keccak256("verity.dense-int8.v1"), "engine id");
         assertEq(
-            harness.modelId(leaf, keccak256(row)),
+            harness.contentHash(leaf, keccak256(row)),
             keccak256(abi.encode(leaf, keccak256(row), keccak256("verity.dense-int8.v1"))),
-            "modelId"
+            "contentHash"
         );
     }
 

@@ -6,6 +6,9 @@ pragma solidity ^0.8.28;
 // solhint-disable-next-line interface-starts-with-i
 interface Vm {
     function warp(uint256 newTimestamp) external;
+    /// @dev `block.timestamp` as the chain sees it now. Read it after a `warp`: with viaIR the optimizer may
+    /// reuse an earlier `block.timestamp` of the same function (it is constant within a real transaction).
+    function getBlockTimestamp() external view returns (uint256);
     function roll(uint256 newHeight) external;
     function prank(address sender) external;
     function startPrank(address sender) external;

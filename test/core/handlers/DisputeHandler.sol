@@ -3,13 +3,17 @@ pragma solidity ^0.8.28;
 
 import {Test} from "../../utils/Test.sol";
 import {IStakeManager} from "../../../contracts/interfaces/IStakeManager.sol";
-import {StakeManager} from "../../../contracts/StakeManager.sol";
+import {StakeManager} from "../../../contracts/staking/StakeManager.sol";
+import {PolicyBounds} from "../../../contracts/libraries/PolicyBounds.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {StakeGhosts} from "./StakeGhosts.sol";
 
-/// @notice Plays the dispute contract: it holds DISPUTE_ROLE and locks, unlocks, slashes, and takes and
-/// releases bonds. It never slashes the first provider (the honest one). Inputs are bounded to valid
-/// ranges; every call is checked against the ghost model and discrepancies are recorded in `ghosts`.
+/// @notice Plays a dispute contract: it holds DISPUTE_ROLE and opens dispute stakes (a lock and a bond),
+/// unlocks, slashes (the challengers' share stays held) and releases what is held; it also holds
+/// DEFAULT_ADMIN_ROLE and sets the challenger share. It never slashes the first provider (the honest one).
+/// Inputs are bounded to valid ranges, except for a fraction of shares drawn outside the protocol's bounds,
+/// which must be refused with the exact error and change nothing; every call is checked against the ghost
+/// model and discrepancies are recorded in `ghosts`.
 contract DisputeHandler is Test {
     uint256 private constant _BPS = 10_000;
     /// @notice Most dispute locks held on one provider at a time, so that withdrawals stay reachable.
@@ -21,15 +25,17 @@ contract DisputeHandler is Test {
     MockERC20 public immutable token;
     StakeGhosts public immutable ghosts;
 
-    uint256 public lockCalls;
+    uint256 public openCalls;
     uint256 public unlockCalls;
     /// @notice Slashes that took a non-zero amount.
     uint256 public slashCalls;
-    /// @notice Slashes of a provider with nothing left (they must return 0 and move nothing).
+    /// @notice Slashes of a provider with nothing left (they must return (0, 0) and move nothing).
     uint256 public emptySlashCalls;
-    uint256 public postBondCalls;
     uint256 public releaseBondCalls;
-    /// @notice Calls that found nothing to do (nothing locked, no bonds held).
+    uint256 public shareCalls;
+    /// @notice Slashes and share updates with a share outside the bounds, refused as expected.
+    uint256 public shareRefusals;
+    /// @notice Calls that found nothing to do (nothing locked, nothing held).
     uint256 public skippedCalls;
 
     constructor(StakeManager stake_, MockERC20 token_, StakeGhosts ghosts_) {
@@ -38,17 +44,26 @@ contract DisputeHandler is Test {
         ghosts = ghosts_;
     }
 
-    /// @notice A dispute opens against a provider (the honest one included: disputes may be frivolous).
+    /// @notice A dispute opens against a provider (the honest one included: disputes may be frivolous): its
+    /// stake is locked and a challenger's bond, just minted, is taken; the share returned is the current one.
     /// At MAX_LOCKS one of its disputes resolves instead, so that locks do not pile up.
-    function lockStake(uint256 providerSeed) external {
+    function openDispute(uint256 providerSeed, uint256 challengerSeed, uint256 bond) external {
         address provider = ghosts.providerAt(providerSeed);
         if (ghosts.modelOf(provider).locks >= MAX_LOCKS) {
             _unlock(provider);
             return;
         }
-        try stake.lockStake(provider) {
+        address challenger = ghosts.challengerAt(challengerSeed);
+        bond = bound(bond, 1, MAX_BOND);
+        token.mint(challenger, bond);
+        uint256 balance = token.balanceOf(address(stake));
+        try stake.openDisputeStake(provider, challenger, bond) returns (uint16 share) {
+            if (share != ghosts.shareBps() || token.balanceOf(address(stake)) != balance + bond) {
+                ghosts.recordWrongPayout();
+            }
             ghosts.onLock(provider);
-            ++lockCalls;
+            ghosts.onBondPosted(bond);
+            ++openCalls;
         } catch (bytes memory reason) {
             ghosts.recordUnexpectedRevert(reason);
         }
@@ -67,9 +82,9 @@ contract DisputeHandler is Test {
     }
 
     /// @notice Fraud is proven against a dishonest provider (never the first one): slash up to one and a
-    /// half times what it holds, at a fuzzed challenger share. The taking order and the split are checked
-    /// against the model before it is updated.
-    function slash(uint256 providerSeed, uint256 amount, uint256 challengerSeed, uint256 bps) external {
+    /// half times what it holds, at a fuzzed share (one time in eight outside the bounds: refused). The
+    /// taking order and the split are checked against the model before it is updated.
+    function slash(uint256 providerSeed, uint256 amount, uint256 bps) external {
         // The first provider is honest: only the others are slashed, preferably one with stake left.
         uint256 n = ghosts.providerCount() - 1;
         address provider = ghosts.providerAt(1 + (providerSeed % n));
@@ -81,52 +96,45 @@ contract DisputeHandler is Test {
                 break;
             }
         }
-        address challenger = ghosts.challengerAt(challengerSeed);
         StakeGhosts.ProviderModel memory m = ghosts.modelOf(provider);
-        uint256 held = m.active + m.unbonding;
-        amount = bound(amount, 1, held + held / 2 + 1);
-        bps = bound(bps, 0, _BPS);
+        uint256 total = m.active + m.unbonding;
+        amount = bound(amount, 1, total + total / 2 + 1);
+        bool invalid = bps % 8 == 0;
+        uint16 share = invalid ? _invalidShare(bps >> 3) : _validShare(bps >> 3);
 
         uint256 fromActive = amount < m.active ? amount : m.active;
         uint256 fromUnbonding = amount - fromActive < m.unbonding ? amount - fromActive : m.unbonding;
-        uint256 toChallenger = ((fromActive + fromUnbonding) * bps) / _BPS;
-        uint256 challengerCredit = stake.creditOf(challenger);
+        uint256 expectedHeld = ((fromActive + fromUnbonding) * share) / _BPS;
         uint256 treasuryCredit = stake.creditOf(ghosts.treasury());
+        uint256 bonds = stake.totalBonds();
 
-        try stake.slash(provider, amount, challenger, uint16(bps)) returns (uint256 slashed) {
+        try stake.slash(provider, amount, share) returns (uint256 slashed, uint256 held) {
             IStakeManager.Stake memory after_ = stake.stakeOf(provider);
             if (
+                invalid ||
                 slashed != fromActive + fromUnbonding ||
+                held != expectedHeld ||
                 after_.active != m.active - fromActive ||
                 after_.unbonding != m.unbonding - fromUnbonding ||
-                stake.creditOf(challenger) != challengerCredit + toChallenger ||
-                stake.creditOf(ghosts.treasury()) != treasuryCredit + slashed - toChallenger
+                stake.totalBonds() != bonds + held ||
+                stake.creditOf(ghosts.treasury()) != treasuryCredit + slashed - held
             ) ghosts.recordWrongSlash();
-            ghosts.onSlash(provider, fromActive, fromUnbonding, challenger, toChallenger);
+            ghosts.onSlash(provider, fromActive, fromUnbonding, held);
             if (slashed == 0) ++emptySlashCalls;
             else ++slashCalls;
         } catch (bytes memory reason) {
-            ghosts.recordUnexpectedRevert(reason);
+            if (!invalid || keccak256(reason) != keccak256(_shareError(share))) {
+                ghosts.recordUnexpectedRevert(reason);
+            } else {
+                ++shareRefusals;
+            }
         }
     }
 
-    /// @notice A challenger posts a bond it has just been minted (it approved the stake manager).
-    function postBond(uint256 challengerSeed, uint256 amount) external {
-        address payer = ghosts.challengerAt(challengerSeed);
-        amount = bound(amount, 1, MAX_BOND);
-        token.mint(payer, amount);
-        try stake.postBond(payer, amount) {
-            ghosts.onBondPosted(amount);
-            ++postBondCalls;
-        } catch (bytes memory reason) {
-            ghosts.recordUnexpectedRevert(reason);
-        }
-    }
-
-    /// @notice Part or all of the held bonds are released as credit to any account (back to a
-    /// challenger, or to a provider who won).
+    /// @notice Part or all of what is held (bonds and slashed shares) is released as credit to any
+    /// account (back to a challenger, a reward, or to a provider who won).
     function releaseBond(uint256 actorSeed, uint256 amount) external {
-        uint256 held = ghosts.bondsPosted() - ghosts.bondsReleased();
+        uint256 held = ghosts.held();
         if (held == 0) {
             ++skippedCalls;
             return;
@@ -141,6 +149,23 @@ contract DisputeHandler is Test {
         }
     }
 
+    /// @notice Governance sets the challenger share (one time in four outside the bounds: refused).
+    function setShare(uint256 bps) external {
+        bool invalid = bps % 4 == 0;
+        uint16 share = invalid ? _invalidShare(bps >> 2) : _validShare(bps >> 2);
+        try stake.setChallengerShareBps(share) {
+            if (invalid || stake.challengerShareBps() != share) ghosts.recordWrongPayout();
+            ghosts.onShare(share);
+            ++shareCalls;
+        } catch (bytes memory reason) {
+            if (!invalid || keccak256(reason) != keccak256(_shareError(share))) {
+                ghosts.recordUnexpectedRevert(reason);
+            } else {
+                ++shareRefusals;
+            }
+        }
+    }
+
     function _unlock(address provider) private {
         try stake.unlockStake(provider) {
             ghosts.onUnlock(provider);
@@ -148,5 +173,24 @@ contract DisputeHandler is Test {
         } catch (bytes memory reason) {
             ghosts.recordUnexpectedRevert(reason);
         }
+    }
+
+    function _validShare(uint256 seed) private pure returns (uint16) {
+        return uint16(bound(seed, PolicyBounds.MIN_CHALLENGER_SHARE_BPS, PolicyBounds.MAX_CHALLENGER_SHARE_BPS));
+    }
+
+    function _invalidShare(uint256 seed) private pure returns (uint16) {
+        if (seed % 2 == 0) return uint16(bound(seed >> 1, 0, PolicyBounds.MIN_CHALLENGER_SHARE_BPS - 1));
+        return uint16(bound(seed >> 1, PolicyBounds.MAX_CHALLENGER_SHARE_BPS + 1, type(uint16).max));
+    }
+
+    function _shareError(uint16 share) private pure returns (bytes memory) {
+        return
+            abi.encodeWithSelector(
+                IStakeManager.StakeManagerInvalidShare.selector,
+                uint256(share),
+                uint256(PolicyBounds.MIN_CHALLENGER_SHARE_BPS),
+                uint256(PolicyBounds.MAX_CHALLENGER_SHARE_BPS)
+            );
     }
 }

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test} from "../../utils/Test.sol";
 import {IStakeManager} from "../../../contracts/interfaces/IStakeManager.sol";
-import {StakeManager} from "../../../contracts/StakeManager.sol";
+import {StakeManager} from "../../../contracts/staking/StakeManager.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {StakeGhosts} from "./StakeGhosts.sol";
 
@@ -157,7 +157,7 @@ contract ProviderHandler is Test {
         if (m.unbonding == 0) {
             return abi.encodeWithSelector(IStakeManager.StakeManagerNothingUnbonding.selector, provider);
         }
-        if (block.timestamp < m.readyAt) {
+        if (vm.getBlockTimestamp() < m.readyAt) {
             return abi.encodeWithSelector(IStakeManager.StakeManagerStillUnbonding.selector, provider, m.readyAt);
         }
         if (m.locks != 0) {

@@ -31,13 +31,19 @@ contract StakeGhosts {
     mapping(address account => uint256) public credited;
     mapping(address account => uint256) public claimed;
     uint256 public bondsPosted;
+    /// @notice The challengers' shares of slashes, held by the stake manager for the dispute contract.
+    uint256 public sharesHeld;
     uint256 public bondsReleased;
+    /// @notice The challenger share governance last set.
+    uint16 public shareBps;
 
     /// @notice A withdrawal succeeded before readyAt, with a lock held, or with nothing unbonding.
     uint256 public earlyWithdrawals;
-    /// @notice A withdrawal or claim paid an amount other than what was owed.
+    /// @notice A withdrawal, claim or bond moved an amount other than what was owed, or a dispute stake
+    /// returned a share other than the current one, or a refused share was set.
     uint256 public wrongPayouts;
-    /// @notice A slash took other than min(amount, active) then min(rest, unbonding), or split other than floor.
+    /// @notice A slash took other than min(amount, active) then min(rest, unbonding), held other than
+    /// floor(slashed * share / 10,000), or credited the treasury other than the rest.
     uint256 public wrongSlashes;
     /// @notice A call the model says must succeed reverted, or one that must fail failed with the wrong error.
     uint256 public unexpectedReverts;
@@ -49,8 +55,9 @@ contract StakeGhosts {
         _;
     }
 
-    constructor(address[] memory providers_, address[] memory challengers_, address treasury_) {
+    constructor(address[] memory providers_, address[] memory challengers_, address treasury_, uint16 shareBps_) {
         _owner = msg.sender;
+        shareBps = shareBps_;
         _providers = providers_;
         _challengers = challengers_;
         treasury = treasury_;
@@ -100,15 +107,18 @@ contract StakeGhosts {
         address provider,
         uint256 fromActive,
         uint256 fromUnbonding,
-        address challenger,
-        uint256 toChallenger
+        uint256 heldShare
     ) external onlyHandler {
         ProviderModel storage m = _models[provider];
         m.active -= fromActive;
         m.unbonding -= fromUnbonding;
         m.slashed += fromActive + fromUnbonding;
-        credited[challenger] += toChallenger;
-        credited[treasury] += fromActive + fromUnbonding - toChallenger;
+        sharesHeld += heldShare;
+        credited[treasury] += fromActive + fromUnbonding - heldShare;
+    }
+
+    function onShare(uint16 bps) external onlyHandler {
+        shareBps = bps;
     }
 
     function onClaim(address account, uint256 amount) external onlyHandler {
@@ -144,6 +154,11 @@ contract StakeGhosts {
     }
 
     // ------------------------------------------------------------------ views
+
+    /// @notice What the stake manager should hold for dispute contracts: bonds and shares, less releases.
+    function held() external view returns (uint256) {
+        return bondsPosted + sharesHeld - bondsReleased;
+    }
 
     function modelOf(address provider) external view returns (ProviderModel memory) {
         return _models[provider];
