@@ -358,7 +358,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
             revert ModelRegistryInvalidSlashAmount(policy.slashAmount, policy.minStake);
         }
         if (policy.challengerBond == 0) revert ModelRegistryInvalidChallengerBond(0);
-        // INVARIANT: at any share governance may set, an honest challenger's reward covers its bond.
+        // INVARIANT: at any share governance may set, a challenger that alone overturns a commitment is paid
+        // at least its bond on top of it (sybil co-winners split the share: docs/protocol.md, "Policy").
         uint256 minReward = (uint256(policy.slashAmount) * PolicyBounds.MIN_CHALLENGER_SHARE_BPS) / PolicyBounds.BPS;
         if (policy.challengerBond > minReward) revert ModelRegistryBondAboveReward(policy.challengerBond, minReward);
     }

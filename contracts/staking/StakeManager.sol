@@ -283,7 +283,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @dev INVARIANT: proven fraud costs at least `(1 - MAX_CHALLENGER_SHARE_BPS) * slash`, and an honest
-    /// challenger's reward covers its bond (policies are checked against MIN_CHALLENGER_SHARE_BPS).
+    /// challenger that alone overturns a commitment is paid at least its bond (policies are checked against
+    /// MIN_CHALLENGER_SHARE_BPS).
     function _checkShare(uint16 bps) private pure {
         if (bps < PolicyBounds.MIN_CHALLENGER_SHARE_BPS || bps > PolicyBounds.MAX_CHALLENGER_SHARE_BPS) {
             revert StakeManagerInvalidShare(
