@@ -122,6 +122,27 @@ export class DataDir {
 }
 
 /**
+ * Runs one daemon tick: `work()`, then, when it threw or reported trouble (`troubled()` after it), checks
+ * that the deployment behind `folder` still has code (a `FatalDaemonError` if not) before passing the
+ * failure on.
+ */
+export async function checkedTick<T>(
+  folder: DataDir | undefined,
+  work: () => Promise<T>,
+  troubled: () => boolean,
+): Promise<T> {
+  let report: T;
+  try {
+    report = await work();
+  } catch (error) {
+    await folder?.recheck();
+    throw error;
+  }
+  if (troubled()) await folder?.recheck();
+  return report;
+}
+
+/**
  * `recheck` of every folder open in this process: for a loop whose failures may come from outside the
  * daemons' own ticks (the CLI's `runLoop`).
  */

@@ -5,7 +5,7 @@ import { DisclosurePhase } from "../sdk/clients/disclosure.js";
 import { Outcome, Phase, type DisputeParams } from "../sdk/clients/disputes.js";
 import type { BatchHeader } from "../sdk/clients/ledger.js";
 import { JsonFile } from "../sdk/store.js";
-import { DataDir, FatalDaemonError, assertCursorWithin } from "./datadir.js";
+import { DataDir, FatalDaemonError, assertCursorWithin, checkedTick } from "./datadir.js";
 import type { Logger } from "./log.js";
 import { retryingWith, sleep, type RetryOptions } from "./retry.js";
 
@@ -103,15 +103,11 @@ export class ProviderDaemon {
    */
   async tick(): Promise<{ moves: number; resolved: number }> {
     this.troubled = false;
-    let report: { moves: number; resolved: number };
-    try {
-      report = await this.work();
-    } catch (error) {
-      await this.folder?.recheck();
-      throw error;
-    }
-    if (this.troubled) await this.folder?.recheck();
-    return report;
+    return checkedTick(
+      this.folder,
+      () => this.work(),
+      () => this.troubled,
+    );
   }
 
   private async work(): Promise<{ moves: number; resolved: number }> {

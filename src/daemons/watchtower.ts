@@ -9,7 +9,7 @@ import { Disclosures } from "./disclosures.js";
 import type { CommitmentEvent, SkippedLog } from "../sdk/logs.js";
 import { JsonFile } from "../sdk/store.js";
 import type { Verity } from "../sdk/verity.js";
-import { DataDir, FatalDaemonError, assertCursorWithin } from "./datadir.js";
+import { DataDir, FatalDaemonError, assertCursorWithin, checkedTick } from "./datadir.js";
 import { Journal } from "./journal.js";
 import type { Logger } from "./log.js";
 import { retryingWith, sleep, type RetryOptions } from "./retry.js";
@@ -211,15 +211,11 @@ export class Watchtower {
    */
   async tick(): Promise<TickReport> {
     this.troubled = false;
-    let report: TickReport;
-    try {
-      report = await this.work();
-    } catch (error) {
-      await this.folder?.recheck();
-      throw error;
-    }
-    if (this.troubled) await this.folder?.recheck();
-    return report;
+    return checkedTick(
+      this.folder,
+      () => this.work(),
+      () => this.troubled,
+    );
   }
 
   private async work(): Promise<TickReport> {
