@@ -393,12 +393,16 @@ describe("verity CLI", function () {
     const provideDone = finish(provide, 110_000);
 
     const stateFile = path.join(watchDir, "state.json");
+    const providerStateFile = path.join(work, "provider", "provider-state.json");
     const deadline = Date.now() + 90_000;
     let won = false;
-    while (!won && Date.now() < deadline) {
+    let lost = false;
+    // Both daemons see the end of the game in their own ticks: stop them only once each has recorded it.
+    while (!(won && lost) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 300));
       try {
         won = JSON.parse(readFileSync(stateFile, "utf8")).stats.won >= 1;
+        lost = JSON.parse(readFileSync(providerStateFile, "utf8")).stats.lost >= 1;
       } catch {
         // not written yet (or mid-rename)
       }
