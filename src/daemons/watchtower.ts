@@ -406,6 +406,10 @@ export class Watchtower {
       if (reason === "DisputeGameDuplicate") {
         // Our opening landed after all (a re-send with the same nonce): play that game.
         await this.adopt(String((error as VerityRevertError).args[0]), key, finding);
+      } else if (reason === "DisputeGameInputAlreadyPublic" && finding.demandInput) {
+        // The input became public while we decided (its batch was disclosed): dispute without the demand.
+        this.current.pending[key] = { ...finding, demandInput: false };
+        this.log(`${key}: its input is public now; disputing it without an input demand`);
       } else if (GIVE_UP.has(reason)) {
         delete this.current.pending[key];
         this.log(`gave up on ${key}: ${(error as Error).message}`);

@@ -95,6 +95,41 @@ describe("Watchtower games", () => {
     }
   });
 
+  it("disputes without the input demand when the input became public meanwhile, instead of giving up", async () => {
+    const f = await daemonSetup(connection);
+    const { provider, watcherVerity, work } = f;
+    const { id } = await provider.commit(pseudoDigit(30), { layer: 2, neuron: 1 });
+    const demands: boolean[] = [];
+    /** Decides to demand the input, and meets the refusal a disclosure in between would cause. */
+    class Raced extends ChallengerAgent {
+      override async verify(event: Parameters<ChallengerAgent["verify"]>[0]): Promise<Finding[]> {
+        return (await super.verify(event)).map((finding) => ({ ...finding, demandInput: true }));
+      }
+      override async open(finding: Finding, nonce?: bigint) {
+        demands.push(finding.demandInput);
+        if (finding.demandInput) throw new VerityRevertError("DisputeGameInputAlreadyPublic", [finding.id], "0x");
+        return super.open(finding, nonce);
+      }
+    }
+    const watchtower = new Watchtower({
+      verity: watcherVerity,
+      challenger: new Raced(watcherVerity, [f.model], [f.modelId]),
+      dataDir: path.join(work, "wt"),
+    });
+    await watchtower.init();
+    try {
+      await watchtower.tick();
+      await watchtower.tick();
+      // Before, the finding was dropped ("gave up"), and the fraud would have gone Final.
+      expect(demands).to.deep.equal([true, false]);
+      const games = Object.values(watchtower.snapshot().games);
+      expect(games.map((g) => g.params.target)).to.deep.equal([id]);
+      expect(watchtower.snapshot().pending).to.deep.equal({});
+    } finally {
+      watchtower.close();
+    }
+  });
+
   it("claims a pooled reward: the game that won first is advanced until its share is paid", async () => {
     const s = await daemonSetup(connection);
     const { id } = await s.provider.commit(pseudoDigit(2), { layer: 2, neuron: 4 });
