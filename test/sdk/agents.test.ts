@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -11,35 +10,27 @@ import {
   Outcome,
   ProviderAgent,
   TraceStore,
-  Verity,
   VerityRevertError,
   RecordFlags,
   hasFlag,
   leafHashOf,
-  type VerityAddresses,
 } from "../../src/sdk/index.js";
-import { deployWithMnist, pseudoDigit } from "../helpers/disputeFixture.js";
+import { pseudoDigit } from "../helpers/disputeFixture.js";
+import { connectedMnist } from "../helpers/verityFixture.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
-const fixture = () => deployWithMnist(connection);
 
 async function setup() {
-  const f = await networkHelpers.loadFixture(fixture);
-  const addresses: VerityAddresses = {
-    token: await f.token.getAddress(),
-    registry: await f.registry.getAddress(),
-    stakeManager: await f.stakeManager.getAddress(),
-    ledger: await f.ledger.getAddress(),
-    disputeGame: await f.disputeGame.getAddress(),
-    batchDisclosure: await f.batchDisclosure.getAddress(),
-  };
-  const work = mkdtempSync(path.join(os.tmpdir(), "verity-sdk-"));
-  const as = (signer: (typeof f.signers)[number]) => Verity.connect({ runner: signer, addresses });
-  const provider = await ProviderAgent.create(await as(f.provider), f.model, new TraceStore(path.join(work, "traces")));
-  const watcherVerity = await as(f.challenger);
+  const f = await connectedMnist(connection, "verity-sdk-");
+  const provider = await ProviderAgent.create(
+    await f.as(f.provider),
+    f.model,
+    new TraceStore(path.join(f.work, "traces")),
+  );
+  const watcherVerity = await f.as(f.challenger);
   const challenger = await ChallengerAgent.create(watcherVerity, [f.model]);
-  return { ...f, addresses, work, provider, challenger, watcherVerity, as };
+  return { ...f, provider, challenger, watcherVerity };
 }
 
 /** Ticks the watchtower and the provider daemon until the watchtower has no open game (bounded). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -17,43 +17,31 @@ import {
   ProviderAgent,
   RecordFlags,
   TraceStore,
-  Verity,
   VerityRevertError,
   batchIdOf,
   commitmentIdOf,
   hasFlag,
   leafHashOf,
   specOf,
-  type VerityAddresses,
 } from "../../src/sdk/index.js";
 import type { GasBoundsHarness } from "../../typechain-types/index.js";
-import { deployWithMnist, pseudoDigit } from "../helpers/disputeFixture.js";
+import { pseudoDigit } from "../helpers/disputeFixture.js";
+import { connectedMnist } from "../helpers/verityFixture.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
-const fixture = () => deployWithMnist(connection);
 
 async function setup() {
-  const f = await networkHelpers.loadFixture(fixture);
-  const addresses: VerityAddresses = {
-    token: await f.token.getAddress(),
-    registry: await f.registry.getAddress(),
-    stakeManager: await f.stakeManager.getAddress(),
-    ledger: await f.ledger.getAddress(),
-    disputeGame: await f.disputeGame.getAddress(),
-    batchDisclosure: await f.batchDisclosure.getAddress(),
-  };
-  const work = mkdtempSync(path.join(os.tmpdir(), "verity-sdk-contracts-"));
-  const as = (signer: (typeof f.signers)[number]) => Verity.connect({ runner: signer, addresses });
+  const f = await connectedMnist(connection, "verity-sdk-contracts-");
   const provider = new ProviderAgent(
-    await as(f.provider),
+    await f.as(f.provider),
     f.model,
-    new TraceStore(path.join(work, "traces")),
+    new TraceStore(path.join(f.work, "traces")),
     f.modelId,
   );
-  const watcherVerity = await as(f.challenger);
+  const watcherVerity = await f.as(f.challenger);
   const challenger = await ChallengerAgent.create(watcherVerity, [f.model]);
-  return { ...f, addresses, work, as, provider, watcherVerity, challenger };
+  return { ...f, provider, watcherVerity, challenger };
 }
 
 /** Rejects with the error `fn` throws (fails the test if it resolves). */
