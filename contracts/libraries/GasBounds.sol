@@ -127,13 +127,11 @@ library GasBounds {
 
     /// @notice Most leaves a batch of inputs of `inDim` bytes may hold: its full disclosure stays within
     /// `MAX_DISCLOSURE_GAS`, and at most `MAX_BATCH_LEAVES`.
-    function maxBatchLeaves(uint256 inDim) internal pure returns (uint256 count) {
+    function maxBatchLeaves(uint256 inDim) internal pure returns (uint256) {
         if (leavesPerChunk(inDim) == 0) return 0;
-        count = PolicyBounds.MAX_BATCH_LEAVES;
-        // disclosure() is increasing in count: search down from the protocol maximum.
+        // disclosure() is increasing in count: the largest count within the budget, by bisection.
         uint256 lo;
-        uint256 hi = count;
-        if (disclosure(hi, inDim) <= PolicyBounds.MAX_DISCLOSURE_GAS) return hi;
+        uint256 hi = PolicyBounds.MAX_BATCH_LEAVES;
         while (lo < hi) {
             uint256 mid = (lo + hi + 1) / 2;
             if (disclosure(mid, inDim) <= PolicyBounds.MAX_DISCLOSURE_GAS) lo = mid;

@@ -229,7 +229,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         uint16 maxBatchLeaves = uint16(PolicyBounds.MAX_BATCH_LEAVES);
         if (dense) maxBatchLeaves = _checkGame(spec.layers, policy.challengerBond);
 
-        modelId = computeModelId(msg.sender, computeContentHash(spec.weightsRoot, graphHash, spec.engineId));
+        bytes32 contentHash = computeContentHash(spec.weightsRoot, graphHash, spec.engineId);
+        modelId = computeModelId(msg.sender, contentHash);
         StoredModel storage model = _models[modelId];
         if (model.status != ModelStatus.None) revert ModelRegistryAlreadyRegistered(modelId);
 
@@ -259,7 +260,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         emit ModelRegistered(
             modelId,
             msg.sender,
-            computeContentHash(spec.weightsRoot, graphHash, spec.engineId),
+            contentHash,
             predecessor,
             version,
             spec.weightsRoot,
