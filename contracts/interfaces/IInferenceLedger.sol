@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {CommitTerms} from "../types/Model.sol";
+import {CommitTerms, TeeTerms} from "../types/Model.sol";
+import {EnclaveTerms, EnvironmentTerms, TeeMode} from "../types/Environment.sol";
 import {
     BatchHeader,
     CommitmentKey,
@@ -9,7 +10,9 @@ import {
     Finality,
     Inference,
     LeafRecord,
-    Record
+    Record,
+    TeeRecord,
+    TeeSeal
 } from "../types/Commitment.sol";
 
 /// @title IInferenceLedger
@@ -28,7 +31,7 @@ interface IInferenceLedger {
     /// @notice The model is revoked.
     error InferenceLedgerModelRevoked(bytes32 modelId);
     /// @notice The model is deprecated and its grace time ended at `acceptsUntil`.
-    error InferenceLedgerModelDeprecated(bytes32 modelId, uint48 acceptsUntil);
+    error InferenceLedgerModelDeprecated(bytes32 modelId, uint40 acceptsUntil);
     /// @notice No dispute game can settle this model's commitments (its engine is not `dense-int8-v1`).
     error InferenceLedgerNotOptimistic(bytes32 modelId);
     /// @notice The provider's active stake is below the model's minimum.
@@ -64,6 +67,33 @@ interface IInferenceLedger {
     error InferenceLedgerUnauthorizedSource(address caller);
     /// @notice The sources were already bound, or a source is the zero address.
     error InferenceLedgerInvalidBinding();
+    /// @notice The TEE signature's deadline passed.
+    error InferenceLedgerSealExpired(uint64 deadline);
+    /// @notice The model's policy accepts no TEE signatures.
+    error InferenceLedgerTeeNotAccepted(bytes32 modelId);
+    /// @notice The environment is not in the set allowed to serve the model.
+    error InferenceLedgerEnvironmentNotAllowed(bytes32 modelId, bytes32 environment);
+    /// @notice No enclave key with this address is registered.
+    error InferenceLedgerUnknownEnclave(address enclaveKey);
+    /// @notice The enclave key belongs to `operator`, not to the caller.
+    error InferenceLedgerEnclaveOfOtherOperator(address enclaveKey, address operator, address caller);
+    /// @notice The enclave key was revoked at `revokedAt`.
+    error InferenceLedgerEnclaveRevoked(address enclaveKey, uint48 revokedAt);
+    /// @notice The enclave key expired at `expiresAt`.
+    error InferenceLedgerEnclaveExpired(address enclaveKey, uint48 expiresAt);
+    /// @notice The enclave key does not run the environment the signature names.
+    error InferenceLedgerEnvironmentMismatch(address enclaveKey, bytes32 environment);
+    /// @notice The environment is revoked: none of its keys is valid.
+    error InferenceLedgerEnvironmentRevoked(bytes32 environment);
+    /// @notice The signature's `s` is in the upper half of the curve order (a malleable twin).
+    error InferenceLedgerMalleableSignature(bytes32 s);
+    /// @notice The signature is not a valid secp256k1 signature.
+    error InferenceLedgerInvalidSignature();
+    /// @notice The signature recovers to `recovered`, not to the enclave key: it was made for another
+    /// message, chain or ledger, or by another key.
+    error InferenceLedgerSignerMismatch(address enclaveKey, address recovered);
+    /// @notice This signature was already used: the commitment it makes exists.
+    error InferenceLedgerSealReplayed(bytes32 id);
 
     /// @notice One inference was committed. Watchers re-execute `inputData` (the input bytes, or a URI
     /// of at most 256 bytes) with the model and compare.
@@ -86,6 +116,33 @@ interface IInferenceLedger {
         uint32 count,
         string dataURI
     );
+    /// @notice One TEE-signed inference was committed. Its id binds `binding`, the EIP-712 digest the
+    /// enclave key signed: `CommitmentKey(provider, modelId, inference, binding)`.
+    event TeeInferenceCommitted(
+        bytes32 indexed id,
+        bytes32 indexed modelId,
+        address provider,
+        Inference inference,
+        bytes32 binding,
+        address enclaveKey,
+        bytes32 environment,
+        TeeMode mode,
+        bytes inputData
+    );
+    /// @notice A TEE-signed batch was committed; its id is `BatchHeader(provider, modelId, root, count,
+    /// binding)` with `binding` the signed EIP-712 digest.
+    event TeeBatchCommitted(
+        bytes32 indexed batchId,
+        bytes32 indexed modelId,
+        address indexed provider,
+        bytes32 root,
+        uint32 count,
+        bytes32 binding,
+        address enclaveKey,
+        bytes32 environment,
+        TeeMode mode,
+        string dataURI
+    );
     /// @notice A dispute opened on a commitment or batch leaf (`leafHash` zero for a single commitment).
     event DisputeMarked(bytes32 indexed id, bytes32 indexed leafHash, uint24 openDisputes);
     /// @notice A dispute closed on a commitment or batch leaf.
@@ -103,6 +160,20 @@ interface IInferenceLedger {
     event CommitTermsSynced(bytes32 indexed modelId, CommitTerms terms);
     /// @notice The stake manager updated a provider's active stake in the admission cache.
     event ProviderStakeSynced(address indexed provider, uint96 activeStake);
+    /// @notice The environment registry was bound.
+    event EnvironmentsBound(address environments);
+    /// @notice The registry allowed (non-zero terms) or disallowed an environment for a model.
+    event TeeTermsSynced(bytes32 indexed modelId, bytes32 indexed environment, TeeTerms terms);
+    /// @notice The environment registry updated an enclave key in the TEE admission cache.
+    event EnclaveSynced(address indexed enclaveKey, EnclaveTerms terms);
+    /// @notice The environment registry updated an environment in the TEE admission cache.
+    event EnvironmentSynced(bytes32 indexed environment, EnvironmentTerms terms);
+
+    /// @notice EIP-712 type of a TEE-signed commitment.
+    function TEE_COMMITMENT_TYPEHASH() external view returns (bytes32);
+
+    /// @notice EIP-712 type of a TEE-signed batch.
+    function TEE_BATCH_TYPEHASH() external view returns (bytes32);
 
     /// @notice Commits one inference of `modelId` by the caller, who must hold the model's minimum stake.
     /// @param inputData Either the input itself (exactly `inDim(1)` bytes that hash to `inputHash`: the
@@ -126,6 +197,32 @@ interface IInferenceLedger {
         bytes32 root,
         uint32 count,
         string calldata dataURI
+    ) external returns (bytes32 batchId);
+
+    /// @notice Commits one inference signed by an enclave key the caller operates (EIP-712 `TeeCommitment`
+    /// over the ledger's domain: chain id and this contract). The model's policy must accept TEE
+    /// signatures and allow `seal.environment`; the key must be valid and run that environment. Under the
+    /// policy's `Window` mode the commitment is Pending for the shortened window, open to fraud proofs;
+    /// under `Instant` it is Final at once, and a fraud proof within the accountability period slashes
+    /// without changing its status. `inputData` as for `commit`.
+    /// @return id `keccak256(abi.encode(CommitmentKey(msg.sender, modelId, inference, digest)))`, with
+    /// `digest` the signed EIP-712 digest: the same signature never makes two commitments.
+    function commitTee(
+        bytes32 modelId,
+        Inference calldata inference,
+        bytes calldata inputData,
+        TeeSeal calldata seal
+    ) external returns (bytes32 id);
+
+    /// @notice Commits a batch signed by an enclave key (EIP-712 `TeeBatch`); otherwise as `commitBatch`
+    /// and `commitTee`.
+    /// @return batchId `keccak256(abi.encode(BatchHeader(msg.sender, modelId, root, count, digest)))`.
+    function commitTeeBatch(
+        bytes32 modelId,
+        bytes32 root,
+        uint32 count,
+        string calldata dataURI,
+        TeeSeal calldata seal
     ) external returns (bytes32 batchId);
 
     /// @notice Marks a dispute opened on a single commitment. DISPUTE_ROLE only.
@@ -171,14 +268,35 @@ interface IInferenceLedger {
     /// DEFAULT_ADMIN_ROLE only.
     function bindSources(address registry, address stakeManager) external;
 
+    /// @notice Binds the environment registry that writes the enclave and environment caches; once only.
+    /// DEFAULT_ADMIN_ROLE only.
+    function bindEnvironments(address environments) external;
+
+    /// @notice TEE admission cache write: how `environment` may serve `modelId` (zero: not allowed).
+    /// Bound registry only.
+    function syncTeeTerms(bytes32 modelId, bytes32 environment, TeeTerms calldata terms) external;
+
+    /// @notice TEE admission cache write: an enclave key. Bound environment registry only.
+    function syncEnclave(address enclaveKey, EnclaveTerms calldata terms) external;
+
+    /// @notice TEE admission cache write: an environment. Bound environment registry only.
+    function syncEnvironment(bytes32 environment, EnvironmentTerms calldata terms) external;
+
     /// @notice Admission cache write: a model's commit terms. Bound registry only.
     function syncCommitTerms(bytes32 modelId, CommitTerms calldata terms) external;
 
     /// @notice Admission cache write: a provider's active stake. Bound stake manager only.
     function syncProviderStake(address provider, uint96 activeStake) external;
 
-    /// @notice The stored record of a commitment or batch (kind None if unknown).
+    /// @notice The record of a commitment or batch (kind None if unknown). For a TEE-signed record the
+    /// provider is resolved to the key's operator and the deadline and finality are the ones in force
+    /// (after a fallback to the full window, if the key lost trust in time).
     function recordOf(bytes32 id) external view returns (Record memory);
+
+    /// @notice What the ledger knows of a TEE-signed commitment or batch (all zero for other records): its
+    /// key, operator and environment, mode, deadlines, when its key lost trust (revoked later, for an
+    /// instant-final record) and whether fraud was proven against it (after finality, for an instant one).
+    function teeRecordOf(bytes32 id) external view returns (TeeRecord memory);
 
     /// @notice The dispute state of one batch leaf (zero until the leaf is first disputed).
     function leafRecordOf(bytes32 batchId, bytes32 leafHash) external view returns (LeafRecord memory);
@@ -226,4 +344,23 @@ interface IInferenceLedger {
 
     /// @notice The bound stake manager (zero until bound).
     function stakeManager() external view returns (address);
+
+    /// @notice The bound environment registry (zero until bound).
+    function environments() external view returns (address);
+
+    /// @notice The cached TEE terms of a (model, environment) pair.
+    function teeTermsOf(bytes32 modelId, bytes32 environment) external view returns (TeeTerms memory);
+
+    /// @notice The cached terms of an enclave key.
+    function enclaveTermsOf(address enclaveKey) external view returns (EnclaveTerms memory);
+
+    /// @notice The cached terms of an environment.
+    function environmentTermsOf(bytes32 environment) external view returns (EnvironmentTerms memory);
+
+    /// @notice The EIP-712 digest an enclave key signs for `commitTee` (the seal's v, r, s are ignored).
+    function teeCommitmentDigest(
+        bytes32 modelId,
+        Inference calldata inference,
+        TeeSeal calldata seal
+    ) external view returns (bytes32);
 }

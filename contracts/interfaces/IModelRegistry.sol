@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {LayerSpec} from "../types/LayerSpec.sol";
 import {DisputeTerms, ModelPolicy, ModelSpec, ModelStatus} from "../types/Model.sol";
+import {TeeMode} from "../types/Environment.sol";
 
 /// @title IModelRegistry
 /// @notice Registry of AI model versions, bound to their publishers. A model's content is
@@ -81,6 +82,21 @@ interface IModelRegistry {
     error ModelRegistryInvalidGracePeriod(uint256 value, uint256 max);
     /// @notice The reference gas price must be non-zero.
     error ModelRegistryInvalidGasPrice();
+    /// @notice The TEE window is outside [min, max] seconds for the policy's TEE mode (zero for `None`;
+    /// below the challenge window for `Window`; at most the longest challenge window for `Instant`).
+    error ModelRegistryInvalidTeeWindow(TeeMode mode, uint256 value, uint256 min, uint256 max);
+    /// @notice The model's policy accepts no TEE signatures, so no environment can be allowed for it.
+    error ModelRegistryTeeNotAccepted(bytes32 modelId);
+    /// @notice The environment is not approved in the environment registry.
+    error ModelRegistryEnvironmentNotApproved(bytes32 environment);
+    /// @notice The environment is already allowed for the model.
+    error ModelRegistryEnvironmentAllowed(bytes32 modelId, bytes32 environment);
+    /// @notice The environment is not allowed for the model.
+    error ModelRegistryEnvironmentNotAllowed(bytes32 modelId, bytes32 environment);
+    /// @notice The model already allows the most environments one model may (`max`).
+    error ModelRegistryTooManyEnvironments(bytes32 modelId, uint256 max);
+    /// @notice The ledger has no environment registry bound yet.
+    error ModelRegistryNoEnvironmentRegistry();
 
     /// @notice A model version was registered.
     event ModelRegistered(
@@ -101,6 +117,10 @@ interface IModelRegistry {
     event ModelRevoked(bytes32 indexed modelId, address indexed by);
     /// @notice Governance set the token price of one unit of gas that bonds are checked against.
     event ReferenceGasPriceUpdated(uint256 price);
+    /// @notice `environment` may now serve `modelId` (its TEE-signed commitments are accepted).
+    event EnvironmentAllowed(bytes32 indexed modelId, bytes32 indexed environment, address indexed by);
+    /// @notice `environment` may no longer serve `modelId` (existing commitments are unaffected).
+    event EnvironmentDisallowed(bytes32 indexed modelId, bytes32 indexed environment, address indexed by);
 
     /// @notice Registers a first model version; the caller becomes its publisher.
     /// @param spec The model's content (for `dense-int8-v1`, its layers) and metadata URI.
@@ -124,6 +144,21 @@ interface IModelRegistry {
     /// @notice Revokes a model: new commitments are refused at once.
     /// @dev The publisher or a holder of GOVERNOR_ROLE. Existing commitments stay disputable.
     function revokeModel(bytes32 modelId) external;
+
+    /// @notice Allows an approved environment to serve a model whose policy accepts TEE signatures, so a
+    /// patched enclave (a new measurement) can serve without re-registering the weights. The publisher or
+    /// a holder of GOVERNOR_ROLE; at most `MAX_ENVIRONMENTS_PER_MODEL` at a time.
+    function allowEnvironment(bytes32 modelId, bytes32 environment) external;
+
+    /// @notice Removes an environment from a model's set: its later TEE commitments of the model are
+    /// refused. The publisher or a holder of GOVERNOR_ROLE.
+    function disallowEnvironment(bytes32 modelId, bytes32 environment) external;
+
+    /// @notice The environments allowed to serve `modelId`, in no particular order.
+    function environmentsOf(bytes32 modelId) external view returns (bytes32[] memory);
+
+    /// @notice Whether `environment` may serve `modelId`.
+    function isEnvironmentAllowed(bytes32 modelId, bytes32 environment) external view returns (bool);
 
     /// @notice Sets the token price of one unit of gas (token base units per gas) that bonds are sized
     /// against. GOVERNOR_ROLE only; applies to later registrations and disclosure demands.

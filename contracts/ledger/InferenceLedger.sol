@@ -2,10 +2,15 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IEnvironmentRegistry} from "../interfaces/IEnvironmentRegistry.sol";
 import {IInferenceLedger} from "../interfaces/IInferenceLedger.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {Commitments} from "../libraries/Commitments.sol";
 import {RecordFlags} from "../libraries/RecordFlags.sol";
-import {CommitTerms, ModelStatus} from "../types/Model.sol";
+import {CommitTerms, ModelStatus, TeeTerms} from "../types/Model.sol";
+import {EnclaveTerms, EnvironmentTerms, TeeMode} from "../types/Environment.sol";
 import {
     BatchHeader,
     CommitmentKey,
@@ -14,14 +19,18 @@ import {
     Inference,
     LeafRecord,
     Record,
-    RecordKind
+    RecordKind,
+    TeeRecord,
+    TeeSeal
 } from "../types/Commitment.sol";
 
 /// @title InferenceLedger
 /// @notice Commitments of AI inferences by staked providers, and their dispute status.
 /// @dev Gas budget of `commit`: one fresh slot (the record), two cold slots (the model's terms and the
-/// provider's stake in the admission cache), one log. Nothing else is read or written.
-contract InferenceLedger is IInferenceLedger, AccessControl {
+/// provider's stake in the admission cache), one log. Nothing else is read or written. `commitTee` adds
+/// three cold slots (the (model, environment) pair, the enclave key, the environment), the EIP-712 hash
+/// and one `ecrecover`; its replay protection is the record's own id, which binds the signed digest.
+contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     using RecordFlags for uint8;
 
     /// @notice Dispute contracts: mark disputes and disclosure demands opened and closed, overturn.
@@ -29,6 +38,17 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
 
     /// @notice Longest `inputData` URI of a single commitment and longest batch `dataURI`, in bytes.
     uint256 public constant MAX_URI_BYTES = 256;
+
+    /// @inheritdoc IInferenceLedger
+    bytes32 public constant TEE_COMMITMENT_TYPEHASH =
+        keccak256(
+            "TeeCommitment(bytes32 modelId,bytes32 inputHash,bytes32 outputHash,bytes32 traceRoot,bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
+        );
+    /// @inheritdoc IInferenceLedger
+    bytes32 public constant TEE_BATCH_TYPEHASH =
+        keccak256(
+            "TeeBatch(bytes32 modelId,bytes32 root,uint32 count,bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
+        );
 
     /// @dev Selectors of the errors `commit` raises in assembly.
     uint256 private constant SELECTOR_ZERO_HASH = 0x3086c1f7;
@@ -38,14 +58,19 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     address public registry;
     /// @inheritdoc IInferenceLedger
     address public stakeManager;
+    /// @inheritdoc IInferenceLedger
+    address public environments;
 
     mapping(bytes32 id => Record) private _records;
     mapping(bytes32 leafId => LeafRecord) private _leaves;
     mapping(bytes32 modelId => CommitTerms) private _terms;
     mapping(address provider => uint96) private _providerStake;
+    mapping(bytes32 pair => TeeTerms) private _teeTerms;
+    mapping(address enclaveKey => EnclaveTerms) private _enclaves;
+    mapping(bytes32 environment => EnvironmentTerms) private _environmentTerms;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (binds the sources once, grants DISPUTE_ROLE).
-    constructor(address admin) {
+    constructor(address admin) EIP712("Verity Inference Ledger", "1") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -130,6 +155,80 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         emit BatchCommitted(batchId, modelId, msg.sender, root, count, dataURI);
     }
 
+    // ------------------------------------------------------------------ TEE-signed commitments
+
+    /// @inheritdoc IInferenceLedger
+    function commitTee(
+        bytes32 modelId,
+        Inference calldata inference,
+        bytes calldata inputData,
+        TeeSeal calldata seal
+    ) external returns (bytes32 id) {
+        if (inference.inputHash == 0 || inference.outputHash == 0 || inference.traceRoot == 0) {
+            revert InferenceLedgerZeroHash();
+        }
+        (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    TEE_COMMITMENT_TYPEHASH,
+                    modelId,
+                    inference.inputHash,
+                    inference.outputHash,
+                    inference.traceRoot,
+                    seal.environment,
+                    seal.enclaveKey,
+                    seal.nonce,
+                    seal.deadline
+                )
+            )
+        );
+        _checkSeal(digest, seal);
+        uint256 length = inputData.length;
+        uint8 flags;
+        if (length == terms.inputDim && keccak256(inputData) == inference.inputHash) flags = RecordFlags.INPUT_PUBLIC;
+        else if (length > MAX_URI_BYTES) revert InferenceLedgerInvalidInputData(length, terms.inputDim, MAX_URI_BYTES);
+        // INVARIANT: the id binds the signed digest, so one signature makes at most one commitment.
+        id = keccak256(abi.encode(msg.sender, modelId, inference, digest));
+        _createTee(id, RecordKind.Single, flags, terms.challengeWindow, tee, serial);
+        emit TeeInferenceCommitted(id, modelId, msg.sender, inference, digest, seal.enclaveKey, seal.environment, tee.mode, inputData);
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function commitTeeBatch(
+        bytes32 modelId,
+        bytes32 root,
+        uint32 count,
+        string calldata dataURI,
+        TeeSeal calldata seal
+    ) external returns (bytes32 batchId) {
+        if (root == bytes32(0)) revert InferenceLedgerZeroHash();
+        if (count == 0) revert InferenceLedgerEmptyBatch();
+        if (bytes(dataURI).length > MAX_URI_BYTES) {
+            revert InferenceLedgerDataURITooLong(bytes(dataURI).length, MAX_URI_BYTES);
+        }
+        (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal);
+        if (count > terms.maxBatchLeaves) revert InferenceLedgerBatchTooLarge(count, terms.maxBatchLeaves);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    TEE_BATCH_TYPEHASH,
+                    modelId,
+                    root,
+                    count,
+                    seal.environment,
+                    seal.enclaveKey,
+                    seal.nonce,
+                    seal.deadline
+                )
+            )
+        );
+        _checkSeal(digest, seal);
+        batchId = keccak256(abi.encode(msg.sender, modelId, root, count, digest));
+        _createTee(batchId, RecordKind.Batch, 0, terms.challengeWindow, tee, serial);
+        emit TeeBatchCommitted(batchId, modelId, msg.sender, root, count, digest, seal.enclaveKey, seal.environment, tee.mode, dataURI);
+    }
+
     // ------------------------------------------------------------------ disputes
 
     /// @inheritdoc IInferenceLedger
@@ -140,7 +239,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         uint24 open = stored.openDisputes + 1;
         stored.openDisputes = open;
         emit DisputeMarked(id, bytes32(0), open);
-        return (stored.provider, flags);
+        return (_providerOf(stored, flags), flags);
     }
 
     /// @inheritdoc IInferenceLedger
@@ -179,6 +278,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
             stored.flags = flags | RecordFlags.OVERTURNED;
             emit Overturned(id, bytes32(0));
             newlyOverturned = true;
+            if (flags.has(RecordFlags.TEE)) _reportFraud(stored, id);
         }
     }
 
@@ -199,9 +299,11 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         // INVARIANT: a leaf is overturned at most once, so its provider is slashed at most once for it.
         if (fraudProven && !stored.overturned) {
             stored.overturned = true;
-            batch.flags |= RecordFlags.LEAF_OVERTURNED;
+            uint8 flags = batch.flags;
+            batch.flags = flags | RecordFlags.LEAF_OVERTURNED;
             emit Overturned(batchId, leafHash);
             newlyOverturned = true;
+            if (flags.has(RecordFlags.TEE)) _reportFraud(batch, batchId);
         }
     }
 
@@ -260,6 +362,35 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     }
 
     /// @inheritdoc IInferenceLedger
+    function bindEnvironments(address environments_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // INVARIANT: the TEE admission cache has one writer of keys and environments for the ledger's life.
+        if (environments != address(0) || environments_ == address(0)) revert InferenceLedgerInvalidBinding();
+        environments = environments_;
+        emit EnvironmentsBound(environments_);
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function syncTeeTerms(bytes32 modelId, bytes32 environment, TeeTerms calldata terms) external {
+        if (msg.sender != registry) revert InferenceLedgerUnauthorizedSource(msg.sender);
+        _teeTerms[_pair(modelId, environment)] = terms;
+        emit TeeTermsSynced(modelId, environment, terms);
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function syncEnclave(address enclaveKey, EnclaveTerms calldata terms) external {
+        if (msg.sender != environments) revert InferenceLedgerUnauthorizedSource(msg.sender);
+        _enclaves[enclaveKey] = terms;
+        emit EnclaveSynced(enclaveKey, terms);
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function syncEnvironment(bytes32 environment, EnvironmentTerms calldata terms) external {
+        if (msg.sender != environments) revert InferenceLedgerUnauthorizedSource(msg.sender);
+        _environmentTerms[environment] = terms;
+        emit EnvironmentSynced(environment, terms);
+    }
+
+    /// @inheritdoc IInferenceLedger
     function syncCommitTerms(bytes32 modelId, CommitTerms calldata terms) external {
         if (msg.sender != registry) revert InferenceLedgerUnauthorizedSource(msg.sender);
         _terms[modelId] = terms;
@@ -276,8 +407,27 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IInferenceLedger
-    function recordOf(bytes32 id) external view returns (Record memory) {
-        return _records[id];
+    function recordOf(bytes32 id) external view returns (Record memory record) {
+        Record storage stored = _records[id];
+        record = stored;
+        if (record.flags.has(RecordFlags.TEE)) {
+            record.provider = _providerOf(stored, record.flags);
+            (record.challengeDeadline, record.finality) = _deadlineOf(stored);
+        }
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function teeRecordOf(bytes32 id) external view returns (TeeRecord memory tee) {
+        Record storage stored = _records[id];
+        uint8 flags = stored.flags;
+        if (!flags.has(RecordFlags.TEE)) return tee;
+        (uint32 serial, uint48 fallbackDeadline) = _teeRef(stored);
+        (tee.enclaveKey, tee.operator, tee.environment, tee.trustLostAt) = IEnvironmentRegistry(environments)
+            .enclaveBySerial(serial);
+        tee.mode = flags.has(RecordFlags.TEE_INSTANT) ? TeeMode.Instant : TeeMode.Window;
+        tee.teeDeadline = stored.challengeDeadline;
+        tee.fallbackDeadline = fallbackDeadline;
+        tee.provenWrong = flags.has(RecordFlags.OVERTURNED) || flags.has(RecordFlags.LEAF_OVERTURNED);
     }
 
     /// @inheritdoc IInferenceLedger
@@ -286,18 +436,21 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     }
 
     /// @inheritdoc IInferenceLedger
-    function status(bytes32 id) public view returns (CommitmentStatus) {
-        Record storage stored = _records[id];
-        if (stored.kind == RecordKind.None) return CommitmentStatus.None;
-        uint8 flags = stored.flags;
-        bool overturned = flags.has(RecordFlags.OVERTURNED) || flags.has(RecordFlags.LEAF_OVERTURNED);
-        return _status(stored.challengeDeadline, stored.openDisputes != 0, overturned);
+    function status(bytes32 id) public view returns (CommitmentStatus status_) {
+        (status_, ) = finalityOf(id);
     }
 
     /// @inheritdoc IInferenceLedger
-    function finalityOf(bytes32 id) external view returns (CommitmentStatus status_, Finality finality) {
-        status_ = status(id);
-        if (status_ == CommitmentStatus.Final) finality = _records[id].finality;
+    function finalityOf(bytes32 id) public view returns (CommitmentStatus status_, Finality finality) {
+        Record storage stored = _records[id];
+        if (stored.kind == RecordKind.None) return (CommitmentStatus.None, Finality.None);
+        uint8 flags = stored.flags;
+        // INVARIANT: an instant TEE commitment is Final from its commit on, whatever happens later.
+        if (flags.has(RecordFlags.TEE_INSTANT)) return (CommitmentStatus.Final, Finality.Tee);
+        bool overturned = flags.has(RecordFlags.OVERTURNED) || flags.has(RecordFlags.LEAF_OVERTURNED);
+        (uint48 deadline, Finality settles) = _deadlineOf(stored);
+        status_ = _status(deadline, stored.openDisputes != 0, overturned);
+        if (status_ == CommitmentStatus.Final) finality = settles;
     }
 
     /// @inheritdoc IInferenceLedger
@@ -316,10 +469,12 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         bytes32 leafHash = _includedLeaf(batchId, header.root, proof, leaf);
         LeafRecord storage stored = _leaves[Commitments.leafId(batchId, leafHash)];
         uint8 flags = batch.flags;
+        if (flags.has(RecordFlags.TEE_INSTANT)) return CommitmentStatus.Final;
+        (uint48 deadline, ) = _deadlineOf(batch);
         // A leaf is overturned with its whole batch, and disputed while the batch's disclosure is open.
         return
             _status(
-                batch.challengeDeadline,
+                deadline,
                 stored.openDisputes != 0 || flags.has(RecordFlags.DISCLOSURE_OPEN),
                 stored.overturned || flags.has(RecordFlags.OVERTURNED)
             );
@@ -359,6 +514,45 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         return _providerStake[provider];
     }
 
+    /// @inheritdoc IInferenceLedger
+    function teeTermsOf(bytes32 modelId, bytes32 environment) external view returns (TeeTerms memory) {
+        return _teeTerms[_pair(modelId, environment)];
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function enclaveTermsOf(address enclaveKey) external view returns (EnclaveTerms memory) {
+        return _enclaves[enclaveKey];
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function environmentTermsOf(bytes32 environment) external view returns (EnvironmentTerms memory) {
+        return _environmentTerms[environment];
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function teeCommitmentDigest(
+        bytes32 modelId,
+        Inference calldata inference,
+        TeeSeal calldata seal
+    ) external view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        TEE_COMMITMENT_TYPEHASH,
+                        modelId,
+                        inference.inputHash,
+                        inference.outputHash,
+                        inference.traceRoot,
+                        seal.environment,
+                        seal.enclaveKey,
+                        seal.nonce,
+                        seal.deadline
+                    )
+                )
+            );
+    }
+
     // ------------------------------------------------------------------ internals
 
     /// @dev Checks that the model accepts optimistic commitments and the caller holds its minimum stake;
@@ -367,13 +561,14 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
     function _admit(bytes32 modelId) private view returns (uint48 deadline, uint256 inputDim, uint16 maxLeaves) {
         CommitTerms storage terms = _terms[modelId];
         // One SLOAD, decoded by hand (layout in types/Model.sol: minStake 0-95, challengeWindow 96-127,
-        // acceptsUntil 128-175, status 176-183, inputDim 184-215, maxBatchLeaves 216-231, optimistic 232-239).
+        // optimisticUntil 128-167, acceptsUntil 168-207, status 208-215, inputDim 216-239, maxBatchLeaves
+        // 240-255).
         uint256 word;
         assembly ("memory-safe") {
             word := sload(terms.slot)
         }
-        // The registry caches acceptsUntil = 0 for a model no game can settle: refused here, named in _refuse.
-        if (block.timestamp >= uint48(word >> 128)) _refuse(modelId, terms);
+        // The registry caches optimisticUntil = 0 for a model no game can settle: refused here, named in _refuse.
+        if (block.timestamp >= uint40(word >> 128)) _refuse(modelId, terms);
         uint96 minStake = uint96(word);
         uint96 active = _providerStake[msg.sender];
         if (active < minStake) revert InferenceLedgerInsufficientStake(msg.sender, active, minStake);
@@ -381,14 +576,142 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         unchecked {
             deadline = uint48(block.timestamp + uint32(word >> 96));
         }
-        return (deadline, uint32(word >> 184), uint16(word >> 216));
+        return (deadline, uint24(word >> 216), uint16(word >> 240));
     }
 
     function _refuse(bytes32 modelId, CommitTerms storage terms) private view {
         if (terms.status == ModelStatus.None) revert InferenceLedgerUnknownModel(modelId);
-        if (!terms.optimistic) revert InferenceLedgerNotOptimistic(modelId);
+        // Only models of opaque engines have no input length: no dispute game can recompute them.
+        if (terms.inputDim == 0) revert InferenceLedgerNotOptimistic(modelId);
         if (terms.status == ModelStatus.Revoked) revert InferenceLedgerModelRevoked(modelId);
         revert InferenceLedgerModelDeprecated(modelId, terms.acceptsUntil);
+    }
+
+    /// @dev The admission of a TEE-signed commitment: the model accepts commitments and TEE signatures
+    /// from this environment, the caller holds its stake and operates the key, the key is valid and runs
+    /// that environment, and the environment is approved. Five cold slot reads, no external call.
+    function _admitTee(
+        bytes32 modelId,
+        TeeSeal calldata seal
+    ) private view returns (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) {
+        if (block.timestamp > seal.deadline) revert InferenceLedgerSealExpired(seal.deadline);
+        terms = _terms[modelId];
+        if (block.timestamp >= terms.acceptsUntil) _refuseTee(modelId, terms);
+        uint96 active = _providerStake[msg.sender];
+        if (active < terms.minStake) revert InferenceLedgerInsufficientStake(msg.sender, active, terms.minStake);
+        bytes32 environment = seal.environment;
+        tee = _teeTerms[_pair(modelId, environment)];
+        if (tee.mode == TeeMode.None) _refuseEnvironment(modelId, environment);
+        address key = seal.enclaveKey;
+        EnclaveTerms memory enclave = _enclaves[key];
+        if (enclave.operator != msg.sender) {
+            if (enclave.operator == address(0)) revert InferenceLedgerUnknownEnclave(key);
+            revert InferenceLedgerEnclaveOfOtherOperator(key, enclave.operator, msg.sender);
+        }
+        if (block.timestamp >= enclave.validUntil) _refuseEnclave(key);
+        EnvironmentTerms memory env = _environmentTerms[environment];
+        if (env.serial != enclave.environmentSerial) revert InferenceLedgerEnvironmentMismatch(key, environment);
+        if (!env.approved) revert InferenceLedgerEnvironmentRevoked(environment);
+        serial = enclave.serial;
+    }
+
+    function _refuseTee(bytes32 modelId, CommitTerms memory terms) private pure {
+        if (terms.status == ModelStatus.None) revert InferenceLedgerUnknownModel(modelId);
+        if (terms.status == ModelStatus.Revoked) revert InferenceLedgerModelRevoked(modelId);
+        revert InferenceLedgerModelDeprecated(modelId, terms.acceptsUntil);
+    }
+
+    function _refuseEnvironment(bytes32 modelId, bytes32 environment) private view {
+        if (IModelRegistry(registry).policyOf(modelId).teeMode == TeeMode.None) {
+            revert InferenceLedgerTeeNotAccepted(modelId);
+        }
+        revert InferenceLedgerEnvironmentNotAllowed(modelId, environment);
+    }
+
+    function _refuseEnclave(address key) private view {
+        IEnvironmentRegistry.Enclave memory enclave = IEnvironmentRegistry(environments).enclaveOf(key);
+        if (enclave.revokedAt != 0) revert InferenceLedgerEnclaveRevoked(key, enclave.revokedAt);
+        revert InferenceLedgerEnclaveExpired(key, enclave.expiresAt);
+    }
+
+    /// @dev Checks that `seal` is the enclave key's signature of `digest`, with `s` in the lower half order.
+    function _checkSeal(bytes32 digest, TeeSeal calldata seal) private pure {
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, seal.v, seal.r, seal.s);
+        if (err == ECDSA.RecoverError.InvalidSignatureS) revert InferenceLedgerMalleableSignature(seal.s);
+        if (err != ECDSA.RecoverError.NoError) revert InferenceLedgerInvalidSignature();
+        // A signature for another chain, ledger or message recovers to another address.
+        if (signer != seal.enclaveKey) revert InferenceLedgerSignerMismatch(seal.enclaveKey, signer);
+    }
+
+    /// @dev Writes a fresh TEE record (layout in types/Commitment.sol): the key's serial and, under a
+    /// shortened window, the fallback deadline in the provider bits; finality `Tee`.
+    function _createTee(
+        bytes32 id,
+        RecordKind kind,
+        uint8 flags,
+        uint32 challengeWindow,
+        TeeTerms memory tee,
+        uint32 serial
+    ) private {
+        Record storage stored = _records[id];
+        if (stored.kind != RecordKind.None) revert InferenceLedgerSealReplayed(id);
+        uint256 ref = serial;
+        uint256 deadline = block.timestamp + tee.window;
+        uint256 allFlags = flags | RecordFlags.TEE;
+        if (tee.mode == TeeMode.Instant) allFlags |= RecordFlags.TEE_INSTANT;
+        else ref |= (block.timestamp + challengeWindow) << 32;
+        uint256 finality = uint256(Finality.Tee);
+        assembly ("memory-safe") {
+            sstore(
+                stored.slot,
+                or(or(ref, shl(160, deadline)), or(shl(232, kind), or(shl(240, allFlags), shl(248, finality))))
+            )
+        }
+    }
+
+    /// @dev The serial of the key that signed a TEE record and its fallback deadline.
+    function _teeRef(Record storage stored) private view returns (uint32 serial, uint48 fallbackDeadline) {
+        uint160 ref = uint160(stored.provider);
+        return (uint32(ref), uint48(ref >> 32));
+    }
+
+    /// @dev The provider of a record: stored, or for a TEE record the operator of its key.
+    function _providerOf(Record storage stored, uint8 flags) private view returns (address operator) {
+        if (!flags.has(RecordFlags.TEE)) return stored.provider;
+        (uint32 serial, ) = _teeRef(stored);
+        (, operator, , ) = IEnvironmentRegistry(environments).enclaveBySerial(serial);
+    }
+
+    /// @dev The deadline that decides a record's status and disputes, and how it settles by then. A TEE
+    /// record under a shortened window falls back to the model's full window when its key or environment
+    /// lost trust before the shortened window ended (revocation is O(1): read here, never written per record).
+    function _deadlineOf(Record storage stored) private view returns (uint48 deadline, Finality settles) {
+        deadline = stored.challengeDeadline;
+        uint8 flags = stored.flags;
+        if (!flags.has(RecordFlags.TEE)) return (deadline, Finality.ChallengeWindow);
+        if (flags.has(RecordFlags.TEE_INSTANT)) return (deadline, Finality.Tee);
+        (uint32 serial, uint48 fallbackDeadline) = _teeRef(stored);
+        (, , , uint48 trustLostAt) = IEnvironmentRegistry(environments).enclaveBySerial(serial);
+        // INVARIANT: trust lost after the shortened window changes nothing (Final never flips back).
+        if (trustLostAt != 0 && trustLostAt <= deadline) {
+            return (fallbackDeadline > deadline ? fallbackDeadline : deadline, Finality.ChallengeWindow);
+        }
+        return (deadline, Finality.Tee);
+    }
+
+    /// @dev A fraud proof against a TEE-signed record is evidence against its enclave: the registry revokes
+    /// the key and flags its environment.
+    function _reportFraud(Record storage stored, bytes32 id) private {
+        (uint32 serial, ) = _teeRef(stored);
+        IEnvironmentRegistry(environments).reportFraud(serial, id);
+    }
+
+    function _pair(bytes32 modelId, bytes32 environment) private pure returns (bytes32 pair) {
+        assembly ("memory-safe") {
+            mstore(0x00, modelId)
+            mstore(0x20, environment)
+            pair := keccak256(0x00, 0x40)
+        }
     }
 
     /// @dev Writes a fresh `Record {provider: msg.sender, challengeDeadline: deadline, openDisputes: 0,
@@ -420,12 +743,12 @@ contract InferenceLedger is IInferenceLedger, AccessControl {
         if (!Commitments.includes(root, proof, leafHash)) revert InferenceLedgerLeafNotInBatch(batchId, leafHash);
     }
 
-    /// @dev Disputes open only inside the window and never on an overturned commitment or leaf.
+    /// @dev Disputes open only inside the window (for an instant TEE record: the accountability period)
+    /// and never on an overturned commitment or leaf.
     function _checkDisputable(bytes32 id, Record storage stored, bool overturned) private view {
         if (overturned) revert InferenceLedgerAlreadyOverturned(id);
-        if (block.timestamp > stored.challengeDeadline) {
-            revert InferenceLedgerChallengeWindowClosed(id, stored.challengeDeadline);
-        }
+        (uint48 deadline, ) = _deadlineOf(stored);
+        if (block.timestamp > deadline) revert InferenceLedgerChallengeWindowClosed(id, deadline);
     }
 
     function _status(uint48 deadline, bool disputed, bool overturned) private view returns (CommitmentStatus) {

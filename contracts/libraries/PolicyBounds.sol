@@ -10,6 +10,9 @@ library PolicyBounds {
     uint32 internal constant MIN_CHALLENGE_WINDOW = 5 minutes;
     /// @notice Longest challenge window a model may set.
     uint32 internal constant MAX_CHALLENGE_WINDOW = 30 days;
+    /// @notice Shortest shortened window of a TEE-signed commitment (`TeeMode.Window`): time for a watcher
+    /// to open a fraud proof on a re-executable model.
+    uint32 internal constant MIN_TEE_WINDOW = 1 minutes;
     /// @notice Shortest time a party may be given for one dispute move.
     uint32 internal constant MIN_RESPONSE_WINDOW = 10 minutes;
     /// @notice Longest time a party may be given for one dispute move.

@@ -16,6 +16,13 @@ library RecordFlags {
     /// @notice Batch: every leaf and input was disclosed on-chain.
     uint8 internal constant DISCLOSED = 1 << 4;
 
+    /// @notice Signed by an enclave key (`commitTee`, `commitTeeBatch`): the `provider` bits hold the
+    /// key's serial and fallback deadline (types/Commitment.sol).
+    uint8 internal constant TEE = 1 << 5;
+    /// @notice TEE-signed under instant settlement: Final at once and for good; the deadline ends the
+    /// accountability period, during which a proven fraud slashes but does not change the status.
+    uint8 internal constant TEE_INSTANT = 1 << 6;
+
     /// @notice Whether `flags` has every bit of `bit`.
     function has(uint8 flags, uint8 bit) internal pure returns (bool) {
         return flags & bit == bit;

@@ -2,19 +2,24 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {IEnvironmentRegistry} from "../interfaces/IEnvironmentRegistry.sol";
 import {IInferenceLedger} from "../interfaces/IInferenceLedger.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {DenseInt8} from "../libraries/DenseInt8.sol";
 import {GasBounds} from "../libraries/GasBounds.sol";
 import {PolicyBounds} from "../libraries/PolicyBounds.sol";
 import {LayerSpec} from "../types/LayerSpec.sol";
-import {CommitTerms, DisputeTerms, ModelPolicy, ModelSpec, ModelStatus} from "../types/Model.sol";
+import {EnvironmentStatus, TeeMode} from "../types/Environment.sol";
+import {CommitTerms, DisputeTerms, ModelPolicy, ModelSpec, ModelStatus, TeeTerms} from "../types/Model.sol";
 
 /// @title ModelRegistry
 /// @notice Publisher-bound model versions with a lifecycle, a policy and (for `dense-int8-v1`) their
 /// validated layer graph.
 /// @dev Every lifecycle change is mirrored into the ledger's admission cache in the same transaction.
 contract ModelRegistry is IModelRegistry, AccessControl {
+    using EnumerableSet for EnumerableSet.Bytes32Set;
+
     /// @notice May revoke any model (for example a malicious publisher's) and set the reference gas price.
     bytes32 public constant GOVERNOR_ROLE = keccak256("verity.role.governor");
 
@@ -37,12 +42,14 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         uint96 challengerBond;
         uint96 slashAmount;
         uint16 numLayers;
-        // slot 2: 32 + 96 + 32 + 32 + 16 = 208
+        // slot 2: 32 + 96 + 32 + 32 + 16 + 8 + 32 = 248
         uint32 challengeWindow;
         uint96 minStake;
         uint32 version;
         uint32 inputDim;
         uint16 maxBatchLeaves;
+        TeeMode teeMode;
+        uint32 teeWindow;
         bytes32 weightsRoot;
         bytes32 graphHash;
         bytes32 engineId;
@@ -53,6 +60,10 @@ contract ModelRegistry is IModelRegistry, AccessControl {
 
     mapping(bytes32 modelId => StoredModel) private _models;
     mapping(bytes32 modelId => LayerSpec[]) private _layers;
+    mapping(bytes32 modelId => EnumerableSet.Bytes32Set) private _environments;
+
+    /// @notice Most environments one model may allow at a time (bounds `environmentsOf`).
+    uint256 public constant MAX_ENVIRONMENTS_PER_MODEL = 32;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE (use a timelock in production).
     /// @param ledger_ The inference ledger; it must bind this registry with `bindSources`.
@@ -113,6 +124,32 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @inheritdoc IModelRegistry
+    function allowEnvironment(bytes32 modelId, bytes32 environment) external {
+        StoredModel storage model = _governed(modelId);
+        if (model.teeMode == TeeMode.None) revert ModelRegistryTeeNotAccepted(modelId);
+        address environments = ledger.environments();
+        if (environments == address(0)) revert ModelRegistryNoEnvironmentRegistry();
+        if (IEnvironmentRegistry(environments).environmentOf(environment).status != EnvironmentStatus.Approved) {
+            revert ModelRegistryEnvironmentNotApproved(environment);
+        }
+        EnumerableSet.Bytes32Set storage set = _environments[modelId];
+        if (set.length() >= MAX_ENVIRONMENTS_PER_MODEL) {
+            revert ModelRegistryTooManyEnvironments(modelId, MAX_ENVIRONMENTS_PER_MODEL);
+        }
+        if (!set.add(environment)) revert ModelRegistryEnvironmentAllowed(modelId, environment);
+        emit EnvironmentAllowed(modelId, environment, msg.sender);
+        ledger.syncTeeTerms(modelId, environment, TeeTerms({mode: model.teeMode, window: model.teeWindow}));
+    }
+
+    /// @inheritdoc IModelRegistry
+    function disallowEnvironment(bytes32 modelId, bytes32 environment) external {
+        _governed(modelId);
+        if (!_environments[modelId].remove(environment)) revert ModelRegistryEnvironmentNotAllowed(modelId, environment);
+        emit EnvironmentDisallowed(modelId, environment, msg.sender);
+        ledger.syncTeeTerms(modelId, environment, TeeTerms({mode: TeeMode.None, window: 0}));
+    }
+
+    /// @inheritdoc IModelRegistry
     function setReferenceGasPrice(uint256 price) external onlyRole(GOVERNOR_ROLE) {
         _setReferenceGasPrice(price);
     }
@@ -140,6 +177,16 @@ contract ModelRegistry is IModelRegistry, AccessControl {
                 policy: _policy(m),
                 metadataURI: m.metadataURI
             });
+    }
+
+    /// @inheritdoc IModelRegistry
+    function environmentsOf(bytes32 modelId) external view returns (bytes32[] memory) {
+        return _environments[modelId].values();
+    }
+
+    /// @inheritdoc IModelRegistry
+    function isEnvironmentAllowed(bytes32 modelId, bytes32 environment) external view returns (bool) {
+        return _environments[modelId].contains(environment);
     }
 
     /// @inheritdoc IModelRegistry
@@ -248,6 +295,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         model.minStake = policy.minStake;
         model.slashAmount = policy.slashAmount;
         model.challengerBond = policy.challengerBond;
+        model.teeMode = policy.teeMode;
+        model.teeWindow = policy.teeWindow;
         model.maxBatchLeaves = maxBatchLeaves;
         model.metadataURI = spec.metadataURI;
         if (dense) {
@@ -302,23 +351,41 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     /// @dev Writes the ledger's admission cache; the ledger only accepts it from this registry. A model
     /// no game can settle is cached with `acceptsUntil = 0`: the ledger's hot path refuses it by that alone.
     function _sync(bytes32 modelId, StoredModel storage model) private {
-        bool optimistic = model.numLayers != 0;
+        // Times past the year 36812 are clamped (the registry's "never" is type(uint48).max).
+        uint40 acceptsUntil = model.acceptsUntil > type(uint40).max ? type(uint40).max : uint40(model.acceptsUntil);
         ledger.syncCommitTerms(
             modelId,
             CommitTerms({
                 minStake: model.minStake,
                 challengeWindow: model.challengeWindow,
-                acceptsUntil: optimistic ? model.acceptsUntil : 0,
+                optimisticUntil: model.numLayers != 0 ? acceptsUntil : 0,
+                acceptsUntil: acceptsUntil,
                 status: model.status,
-                inputDim: model.inputDim,
-                maxBatchLeaves: model.maxBatchLeaves,
-                optimistic: optimistic
+                inputDim: uint24(model.inputDim),
+                maxBatchLeaves: model.maxBatchLeaves
             })
         );
     }
 
     function _policy(StoredModel storage m) private view returns (ModelPolicy memory) {
-        return ModelPolicy(m.challengeWindow, m.responseWindow, m.minStake, m.slashAmount, m.challengerBond);
+        return
+            ModelPolicy(
+                m.challengeWindow,
+                m.responseWindow,
+                m.minStake,
+                m.slashAmount,
+                m.challengerBond,
+                m.teeMode,
+                m.teeWindow
+            );
+    }
+
+    /// @dev A model its publisher or a governor may change the environment set of.
+    function _governed(bytes32 modelId) private view returns (StoredModel storage model) {
+        model = _existing(modelId);
+        if (model.publisher != msg.sender && !hasRole(GOVERNOR_ROLE, msg.sender)) {
+            revert ModelRegistryNotPublisher(modelId, msg.sender);
+        }
     }
 
     function _existing(bytes32 modelId) private view returns (StoredModel storage model) {
@@ -363,5 +430,18 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         // at least its bond on top of it (sybil co-winners split the share: docs/protocol.md, "Policy").
         uint256 minReward = (uint256(policy.slashAmount) * PolicyBounds.MIN_CHALLENGER_SHARE_BPS) / PolicyBounds.BPS;
         if (policy.challengerBond > minReward) revert ModelRegistryBondAboveReward(policy.challengerBond, minReward);
+        _checkTeePolicy(policy);
+    }
+
+    /// @dev `None`: no TEE window. `Window`: a shortened window of at least `MIN_TEE_WINDOW`, below the
+    /// challenge window. `Instant`: an accountability period of at most `MAX_CHALLENGE_WINDOW` (so the
+    /// unbonding delay still covers every dispute it allows).
+    function _checkTeePolicy(ModelPolicy calldata policy) private pure {
+        (uint256 min, uint256 max) = (0, 0);
+        if (policy.teeMode == TeeMode.Window) (min, max) = (PolicyBounds.MIN_TEE_WINDOW, policy.challengeWindow - 1);
+        else if (policy.teeMode == TeeMode.Instant) max = PolicyBounds.MAX_CHALLENGE_WINDOW;
+        if (policy.teeWindow < min || policy.teeWindow > max) {
+            revert ModelRegistryInvalidTeeWindow(policy.teeMode, policy.teeWindow, min, max);
+        }
     }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {TeeMode} from "./Environment.sol";
+
 /// @notice What a dApp asks of a commitment or of one leaf of a batch.
 /// @dev Pending: inside the challenge window, no open dispute. Final: window passed, no open dispute,
 /// not overturned. Disputed: at least one dispute (or a batch's disclosure demand) is open, even after
@@ -13,8 +15,9 @@ enum CommitmentStatus {
     Overturned
 }
 
-/// @notice How a Final commitment became final. Only `ChallengeWindow` exists in protocol version 1;
-/// the TEE and proof settlement paths add `Tee` and `Proof` without changing the record layout.
+/// @notice How a Final commitment became final: its challenge window passed (`ChallengeWindow`), a
+/// valid enclave key signed it (`Tee`: its shortened window passed, or at once under instant settlement),
+/// or a proof verified it (`Proof`, reserved for the proof settlement path).
 enum Finality {
     None,
     ChallengeWindow,
@@ -60,10 +63,14 @@ struct BatchHeader {
 
 /// @notice Ledger state of one commitment or batch: exactly one storage slot.
 /// @dev 160 + 48 + 24 + 8 + 8 + 8 = 256 bits. The hashes are not stored: they are bound by the id and
-/// travel in the event. `openDisputes` is uint24 so that griefing it to overflow would need 16.7M
+/// travel in the event. A TEE-signed record (flag `TEE`) holds in its 160 `provider` bits the enclave
+/// key's serial (bits 0-31) and, under a shortened window, its fallback deadline (bits 32-79: the model's
+/// full window from the commit); its provider is bound by the id and is the key's operator, and
+/// `recordOf` resolves it. `challengeDeadline` is then the end of the shortened window or of the
+/// accountability period. `openDisputes` is uint24 so that griefing it to overflow would need 16.7M
 /// bonded disputes. For a batch it counts the open disputes of all its leaves plus an open disclosure
-/// demand. `flags` are the `RecordFlags` bits; `finality` is how the record settles (protocol version 1:
-/// always `ChallengeWindow`).
+/// demand. `flags` are the `RecordFlags` bits; `finality` is how the record settles when nothing
+/// intervenes (`ChallengeWindow` or `Tee`).
 struct Record {
     address provider;
     uint48 challengeDeadline;
@@ -77,4 +84,40 @@ struct Record {
 struct LeafRecord {
     uint24 openDisputes;
     bool overturned;
+}
+
+/// @notice What the ledger knows of a TEE-signed commitment or batch (`InferenceLedger.teeRecordOf`).
+struct TeeRecord {
+    /// The enclave key that signed it, its operator (the provider) and the key's environment.
+    address enclaveKey;
+    address operator;
+    bytes32 environment;
+    /// `Window` or `Instant` (the model's policy when it was committed).
+    TeeMode mode;
+    /// End of the shortened window (`Window`) or of the accountability period (`Instant`).
+    uint48 teeDeadline;
+    /// `Window`: end of the model's full challenge window, which applies instead when trust is lost
+    /// before `teeDeadline`. Zero under `Instant`.
+    uint48 fallbackDeadline;
+    /// When the key or its environment was revoked (the earlier of the two), zero while both are valid.
+    uint48 trustLostAt;
+    /// Fraud was proven against it (for an instant-final record: after it became Final).
+    bool provenWrong;
+}
+
+/// @notice An enclave key's EIP-712 signature over a commitment (`TeeCommitment`) or a batch (`TeeBatch`),
+/// with the fields it signs besides the inference (docs/protocol.md, "TEE-signed commitments").
+/// @dev `(v, r, s)` as ethers' `Signature.from(signTypedData(...))` gives them; `s` must be in the lower
+/// half of the curve order (no malleable twin).
+struct TeeSeal {
+    /// The environment (measurement id) the key runs; it must be allowed for the model.
+    bytes32 environment;
+    address enclaveKey;
+    /// Chosen by the enclave; a new nonce makes a new commitment of the same inference.
+    uint64 nonce;
+    /// Last second at which the signature may be submitted.
+    uint64 deadline;
+    uint8 v;
+    bytes32 r;
+    bytes32 s;
 }

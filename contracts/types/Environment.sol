@@ -62,3 +62,19 @@ enum EnvironmentStatus {
     Approved,
     Revoked
 }
+
+/// @notice The ledger's cache of one enclave key, read by `commitTee`: one slot, keyed by the key.
+/// @dev 160 + 40 + 32 + 24 = 256 bits. `validUntil` is the key's expiry, or its revocation time once
+/// revoked (the registry says which). Written by the environment registry only.
+struct EnclaveTerms {
+    address operator;
+    uint40 validUntil;
+    uint32 serial;
+    uint24 environmentSerial;
+}
+
+/// @notice The ledger's cache of one environment, read by `commitTee`: one slot, keyed by its id.
+struct EnvironmentTerms {
+    uint24 serial;
+    bool approved;
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {TeeMode} from "./Environment.sol";
 import {LayerSpec} from "./LayerSpec.sol";
 
 /// @notice Lifecycle of a registered model version.
@@ -28,7 +29,7 @@ struct ModelSpec {
 }
 
 /// @notice Economic and timing policy of one model version, fixed when that version is registered.
-/// @dev Bit budget: 2 x uint32 seconds (136 years) + 3 x uint96 token amounts (7.9e28 base units).
+/// @dev Bit budget: 3 x uint32 seconds (136 years) + 3 x uint96 token amounts (7.9e28 base units).
 /// Bounds are in `PolicyBounds` and docs/protocol.md, "Policy".
 struct ModelPolicy {
     /// Seconds after a commitment during which anyone may open a dispute on it.
@@ -41,23 +42,39 @@ struct ModelPolicy {
     uint96 slashAmount;
     /// Bond a challenger posts to open a dispute.
     uint96 challengerBond;
+    /// How a TEE signature settles this model's commitments (`TeeMode.None`: TEE commits are refused).
+    TeeMode teeMode;
+    /// `Window`: the shortened challenge window of a TEE-signed commitment (below `challengeWindow`).
+    /// `Instant`: the accountability period during which a fraud proof still slashes. `None`: zero.
+    uint32 teeWindow;
 }
 
 /// @notice What `InferenceLedger.commit` needs to know about a model: one storage slot.
 /// @dev Written by the registry into the ledger's admission cache whenever it changes.
-/// 96 + 32 + 48 + 8 + 32 + 16 + 8 = 240 bits.
+/// 96 + 32 + 40 + 40 + 8 + 24 + 16 = 256 bits.
 struct CommitTerms {
     uint96 minStake;
     uint32 challengeWindow;
-    /// Commitments are accepted while `block.timestamp < acceptsUntil` (type(uint48).max while active).
-    uint48 acceptsUntil;
+    /// Optimistic commitments (`commit`, `commitBatch`) are accepted while `block.timestamp < optimisticUntil`:
+    /// `acceptsUntil` for models a dispute game can settle, zero for the others.
+    uint40 optimisticUntil;
+    /// TEE-signed commitments are accepted while `block.timestamp < acceptsUntil` (type(uint40).max while
+    /// active).
+    uint40 acceptsUntil;
     ModelStatus status;
     /// Length in bytes of the model's input (`inDim` of layer 1); zero for opaque engines.
-    uint32 inputDim;
+    uint24 inputDim;
     /// Most leaves a batch of this model may hold (a full disclosure must fit one response window).
     uint16 maxBatchLeaves;
-    /// Whether a dispute game can settle this model's commitments (its engine is `dense-int8-v1`).
-    bool optimistic;
+}
+
+/// @notice How one environment may serve one model: the ledger's TEE admission cache, one slot per
+/// (model, environment) pair, zero when the pair is not allowed.
+/// @dev Copied from the model's immutable policy when the publisher (or governance) allows the
+/// environment, so that `commitTee` reads one slot for the set membership and the mode.
+struct TeeTerms {
+    TeeMode mode;
+    uint32 window;
 }
 
 /// @notice What a dispute game snapshots from a model's policy when a dispute opens (one storage slot).

@@ -13,6 +13,7 @@ import {ModelRegistry} from "../../contracts/registry/ModelRegistry.sol";
 import {StakeManager} from "../../contracts/staking/StakeManager.sol";
 import {LayerSpec} from "../../contracts/types/LayerSpec.sol";
 import {CommitTerms, ModelPolicy, ModelSpec, ModelStatus} from "../../contracts/types/Model.sol";
+import {TeeMode} from "../../contracts/types/Environment.sol";
 
 /// @notice Fuzz tests of the model policy bounds (`ModelRegistry._checkPolicy` and the gas checks of
 /// `_checkGame`), the gas bound of honest moves (`GasBounds.ofModel`), the challenger share bounds, the
@@ -81,7 +82,15 @@ contract PolicyBoundsTest is VerityBase {
         uint96 challengerBond,
         bytes32 salt
     ) public {
-        ModelPolicy memory policy = ModelPolicy(challengeWindow, responseWindow, minStake, slashAmount, challengerBond);
+        ModelPolicy memory policy = ModelPolicy(
+            challengeWindow,
+            responseWindow,
+            minStake,
+            slashAmount,
+            challengerBond,
+            TeeMode.None,
+            0
+        );
         _registerAndCheck(policy, salt, _expectedRevert(policy));
     }
 
@@ -95,7 +104,9 @@ contract PolicyBoundsTest is VerityBase {
             responseWindow: corners & 2 == 0 ? PolicyBounds.MIN_RESPONSE_WINDOW : PolicyBounds.MAX_RESPONSE_WINDOW,
             minStake: minStake,
             slashAmount: slash,
-            challengerBond: corners & 8 == 0 ? uint96(_minBond) : uint96(_minReward(slash))
+            challengerBond: corners & 8 == 0 ? uint96(_minBond) : uint96(_minReward(slash)),
+            teeMode: TeeMode.None,
+            teeWindow: 0
         });
         _registerAndCheck(policy, salt, "");
     }
@@ -824,7 +835,7 @@ contract PolicyBoundsTest is VerityBase {
         CommitTerms memory terms = ledger.commitTermsOf(modelId);
         assertEq(
             keccak256(abi.encode(terms)),
-            keccak256(abi.encode(CommitTerms(0, 0, 0, ModelStatus.None, 0, 0, false))),
+            keccak256(abi.encode(CommitTerms(0, 0, 0, 0, ModelStatus.None, 0, 0))),
             "terms"
         );
     }
@@ -842,16 +853,18 @@ contract PolicyBoundsTest is VerityBase {
         IModelRegistry.Model memory model = registry.getModel(modelId);
         assertEq(cached.minStake, model.policy.minStake, "cache vs registry: minStake");
         assertEq(cached.challengeWindow, model.policy.challengeWindow, "cache vs registry: challengeWindow");
-        assertEq(cached.acceptsUntil, model.acceptsUntil, "cache vs registry: acceptsUntil");
+        // The cache holds times as uint40: the registry's "never" (type(uint48).max) is clamped.
+        uint256 clamped = model.acceptsUntil > type(uint40).max ? type(uint40).max : model.acceptsUntil;
+        assertEq(cached.acceptsUntil, clamped, "cache vs registry: acceptsUntil");
         assertEq(uint8(cached.status), uint8(model.status), "cache vs registry: status");
         assertEq(cached.maxBatchLeaves, model.maxBatchLeaves, "cache vs registry: maxBatchLeaves");
         assertEq(cached.minStake, minStake, "cached minStake");
         assertEq(cached.challengeWindow, challengeWindow, "cached challengeWindow");
-        assertEq(cached.acceptsUntil, acceptsUntil, "cached acceptsUntil");
+        assertEq(cached.acceptsUntil, acceptsUntil > type(uint40).max ? type(uint40).max : acceptsUntil, "cached acceptsUntil");
         assertEq(uint8(cached.status), uint8(status), "cached status");
         assertEq(cached.inputDim, 2, "cached inputDim");
         assertEq(cached.maxBatchLeaves, GasBounds.maxBatchLeaves(2), "cached maxBatchLeaves");
-        assertTrue(cached.optimistic, "cached optimistic");
+        assertEq(cached.optimisticUntil, cached.acceptsUntil, "dense models: optimistic commits as long as any");
     }
 
     function assertEq(bytes memory a, bytes memory b, string memory reason) internal pure {

@@ -21,6 +21,8 @@ export function defaultPolicy(ethers: NetworkConnection["ethers"]) {
     minStake: ethers.parseEther("100"),
     slashAmount: ethers.parseEther("50"),
     challengerBond: ethers.parseEther("10"),
+    teeMode: 0,
+    teeWindow: 0,
   };
 }
 

@@ -13,6 +13,7 @@ import {StakeManager} from "../../contracts/staking/StakeManager.sol";
 import {CommitmentKey, Inference} from "../../contracts/types/Commitment.sol";
 import {LayerSpec} from "../../contracts/types/LayerSpec.sol";
 import {ModelPolicy, ModelSpec} from "../../contracts/types/Model.sol";
+import {TeeMode} from "../../contracts/types/Environment.sol";
 
 /// @notice The protocol as ignition/modules/core.ts deploys it, for Solidity tests: a mintable token, the
 /// ledger, the registry, the stake manager, the dispute game and the batch disclosure, with the ledger's
@@ -72,7 +73,9 @@ abstract contract VerityBase is Test {
                 responseWindow: 1 hours,
                 minStake: 100e18,
                 slashAmount: 50e18,
-                challengerBond: 10e18
+                challengerBond: 10e18,
+                teeMode: TeeMode.None,
+                teeWindow: 0
             });
     }
 

@@ -92,6 +92,8 @@ export function registerModel(program: Command): void {
           minStake: m.policy.minStake,
           slashAmount: m.policy.slashAmount,
           challengerBond: m.policy.challengerBond,
+          teeMode: Number(m.policy.teeMode),
+          teeWindow: Number(m.policy.teeWindow),
         },
       };
       ctx.emit(

@@ -11,6 +11,10 @@ export interface PolicyInput {
   minStake: bigint;
   slashAmount: bigint;
   challengerBond: bigint;
+  /** How TEE signatures settle commitments: 0 not accepted, 1 shortened window, 2 instant. */
+  teeMode: number;
+  /** Shortened window (mode 1) or accountability period (mode 2), seconds; 0 for mode 0. */
+  teeWindow: number;
 }
 
 /** Sensible defaults: 1 h windows, 100 / 50 / 10 tokens (18 decimals) for stake, slash and bond. */
@@ -20,6 +24,8 @@ export const DEFAULT_POLICY: PolicyInput = {
   minStake: 100n * 10n ** 18n,
   slashAmount: 50n * 10n ** 18n,
   challengerBond: 10n * 10n ** 18n,
+  teeMode: 0,
+  teeWindow: 0,
 };
 
 /**
