@@ -63,3 +63,4 @@ export { batchTree, readBatchFile, writeBatchFile, BATCH_LEAF_ENCODING, type Bat
 export { JsonFile, TraceStore, type StoredTrace } from "./store.js";
 export { ProviderAgent, type ProviderAction } from "./agents/provider.js";
 export { ChallengerAgent, type Finding, type ChallengerAction } from "./agents/challenger.js";
+export * from "./attestation/index.js";
