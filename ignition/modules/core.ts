@@ -15,8 +15,9 @@ export const DISPUTE_ROLE = id("verity.role.dispute");
 
 /**
  * Deploys and wires the protocol around an existing staking token future: the ledger, the registry,
- * the stake manager, the dispute game and the batch disclosure; binds the ledger's admission cache to the registry and stake
- * manager, and gives the dispute game and the batch disclosure DISPUTE_ROLE on the ledger and the stake manager.
+ * the stake manager, the dispute game, the batch disclosure, the environment registry and the attestation-service
+ * verifier; binds the ledger's admission cache to the registry, stake manager and environment registry, approves
+ * the verifier, and gives the dispute game and the batch disclosure DISPUTE_ROLE on the ledger and the stake manager.
  * The deployer (account 0) is the admin; hand DEFAULT_ADMIN_ROLE to governance afterwards.
  */
 export function buildCore(m: IgnitionModuleBuilder, token: ContractFuture<string>) {
@@ -39,5 +40,12 @@ export function buildCore(m: IgnitionModuleBuilder, token: ContractFuture<string
   m.call(ledger, "grantRole", [DISPUTE_ROLE, batchDisclosure], { id: "ledger_grantDisclosureRole" });
   m.call(stakeManager, "grantRole", [DISPUTE_ROLE, batchDisclosure], { id: "stakeManager_grantDisclosureRole" });
 
-  return { ledger, registry, stakeManager, disputeGame, batchDisclosure };
+  // Environments: the registry of measurements and enclave keys writes the ledger's TEE admission cache;
+  // the attestation-service verifier is approved (its signing keys are added by governance).
+  const environmentRegistry = m.contract("EnvironmentRegistry", [admin, ledger]);
+  m.call(ledger, "bindEnvironments", [environmentRegistry]);
+  const attestationService = m.contract("AttestationServiceVerifier", [admin]);
+  m.call(environmentRegistry, "approveVerifier", [attestationService]);
+
+  return { ledger, registry, stakeManager, disputeGame, batchDisclosure, environmentRegistry, attestationService };
 }

@@ -7,4 +7,5 @@ export const sections: Record<string, () => Promise<BenchRunner>> = {
   dispute: async () => (await import("./dispute.js")).benchDispute,
   disclosure: async () => (await import("./disclosure.js")).benchDisclosure,
   load: async () => (await import("./load.js")).benchLoad,
+  environments: async () => (await import("./environments.js")).benchEnvironments,
 };

@@ -9,6 +9,8 @@ export interface VerityAddresses {
   ledger: string;
   disputeGame: string;
   batchDisclosure: string;
+  environments: string;
+  attestationService: string;
 }
 
 const CONTRACT_KEYS: Record<string, keyof VerityAddresses> = {
@@ -19,6 +21,8 @@ const CONTRACT_KEYS: Record<string, keyof VerityAddresses> = {
   InferenceLedger: "ledger",
   DisputeGame: "disputeGame",
   BatchDisclosure: "batchDisclosure",
+  EnvironmentRegistry: "environments",
+  AttestationServiceVerifier: "attestationService",
 };
 
 /** Default folder where Ignition writes deployments (`<folder>/chain-<chainId>/deployed_addresses.json`). */
