@@ -41,6 +41,8 @@ const addresses = {
   ledger: await deployed.ledger.getAddress(),
   disputeGame: await deployed.disputeGame.getAddress(),
   batchDisclosure: await deployed.batchDisclosure.getAddress(),
+  environments: await deployed.environmentRegistry.getAddress(),
+  attestationService: await deployed.attestationService.getAddress(),
 };
 const token = await ethers.getContractAt("MockERC20", addresses.token);
 for (const s of [honestSigner, cheaterSigner, watcherSigner])

@@ -178,7 +178,7 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
         int8 claimed = DenseInt8.at(proof.output, proof.neuron);
         if (expected == claimed) revert DisputeGameNeuronMatches(proof.neuron, claimed);
         emit FraudProven(id, layer, proof.neuron, expected, claimed);
-        _resolve(id, game, params, Outcome.ChallengerWon);
+        _resolve(id, game, params, Outcome.ChallengerWon, true);
     }
 
     // ------------------------------------------------------------------ endings
@@ -199,7 +199,7 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
         } else {
             outcome = Outcome.ProviderWon;
         }
-        _resolve(id, game, params, outcome);
+        _resolve(id, game, params, outcome, false);
     }
 
     /// @inheritdoc IDisputeGame
@@ -210,7 +210,7 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
         if (!_pools[_targetKey(params)].overturned && !_batchOverturned(params)) {
             revert DisputeGameTargetNotOverturned(id);
         }
-        _resolve(id, game, params, Outcome.Refunded);
+        _resolve(id, game, params, Outcome.Refunded, false);
     }
 
     /// @inheritdoc IDisputeGame
@@ -332,12 +332,19 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
     /// and escrows the challengers' share for every game open on the target; each game that ends
     /// ChallengerWon after it joins the winners. Bonds go back to the winner (to the challenger on
     /// Refunded), with the game's reward once the pool is settled. State is final before any transfer.
-    function _resolve(bytes32 id, GameState storage game, DisputeParams calldata params, Outcome outcome) private {
+    /// `proven`: the challenger won by a proof (not by the provider's silence).
+    function _resolve(
+        bytes32 id,
+        GameState storage game,
+        DisputeParams calldata params,
+        Outcome outcome,
+        bool proven
+    ) private {
         game.phase = Phase.Resolved;
         bool won = outcome == Outcome.ChallengerWon;
         (bool newlyOverturned, uint24 stillOpen) = params.isLeaf
-            ? ledger.markLeafDisputeClosed(params.target, Commitments.leafHash(params.inference), won)
-            : ledger.markDisputeClosed(params.target, won);
+            ? ledger.markLeafDisputeClosed(params.target, Commitments.leafHash(params.inference), won, proven)
+            : ledger.markDisputeClosed(params.target, won, proven);
         bytes32 key = _targetKey(params);
         RewardPool storage pool = _pools[key];
         uint256 slashed;
@@ -406,7 +413,7 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
     /// @dev Fraud shown by shape: a malformed committed input, or a model row that cannot be evaluated.
     function _proveStructural(bytes32 id, GameState storage game, DisputeParams calldata params, uint16 layer) private {
         emit FraudProven(id, layer, STRUCTURAL_FRAUD, 0, 0);
-        _resolve(id, game, params, Outcome.ChallengerWon);
+        _resolve(id, game, params, Outcome.ChallengerWon, true);
     }
 
     /// @dev Whether a leaf game's whole batch is overturned (by a failed disclosure, not by this contract).

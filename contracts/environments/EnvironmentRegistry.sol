@@ -134,8 +134,11 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
 
     /// @inheritdoc IEnvironmentRegistry
     function issueNonce() external returns (bytes32 nonce) {
-        // Unpredictable to no one but unique: the registry, the chain, the operator and a counter.
-        nonce = keccak256(abi.encode(block.chainid, address(this), msg.sender, ++_nonceCount));
+        // Unique (a counter) and unknown before this block (the previous block's hash): evidence that binds
+        // it was made after it was issued, so its age is the nonce's.
+        nonce = keccak256(
+            abi.encode(block.chainid, address(this), msg.sender, ++_nonceCount, blockhash(block.number - 1))
+        );
         _nonces[nonce] = IssuedNonce({operator: msg.sender, issuedAt: uint48(block.timestamp), used: false});
         emit NonceIssued(nonce, msg.sender, uint48(block.timestamp));
     }
@@ -163,7 +166,8 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
         }
         uint256 latest = block.timestamp + MAX_KEY_LIFETIME;
         if (att.notAfter < latest) latest = att.notAfter;
-        if (expiresAt <= block.timestamp || expiresAt > latest) revert EnvironmentRegistryInvalidExpiry(expiresAt, latest);
+        if (expiresAt <= block.timestamp || expiresAt > latest)
+            revert EnvironmentRegistryInvalidExpiry(expiresAt, latest);
         Enclave storage enclave = _enclaves[enclaveKey];
         if (enclave.operator != address(0)) revert EnvironmentRegistryEnclaveExists(enclaveKey);
 
@@ -176,7 +180,15 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
         enclave.verifier = verifier;
         enclave.environment = environment;
         _enclaveOfSerial[serial] = enclaveKey;
-        emit EnclaveRegistered(enclaveKey, msg.sender, environment, serial, address(verifier), att.tcbStatus, expiresAt);
+        emit EnclaveRegistered(
+            enclaveKey,
+            msg.sender,
+            environment,
+            serial,
+            address(verifier),
+            att.tcbStatus,
+            expiresAt
+        );
         _syncEnclave(enclaveKey, enclave, env.serial, expiresAt);
     }
 
@@ -192,13 +204,16 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
     }
 
     /// @inheritdoc IEnvironmentRegistry
-    function reportFraud(uint32 serial, bytes32 commitmentId) external {
+    function reportFraud(uint32 serial, bytes32 commitmentId, bool byProof) external {
         if (msg.sender != address(ledger)) revert EnvironmentRegistryNotLedger(msg.sender);
         address enclaveKey = _enclaveOfSerial[serial];
         Enclave storage enclave = _enclaves[enclaveKey];
-        // INVARIANT: proven fraud by an enclave key ends its trust at once, whoever revoked it first.
-        if (enclave.revokedAt == 0) _revokeEnclave(enclaveKey, enclave, true);
-        else enclave.revokedForFraud = true;
+        // INVARIANT: an overturned TEE commitment ends its key's trust at once, whoever revoked it first.
+        if (enclave.revokedAt == 0) _revokeEnclave(enclaveKey, enclave, byProof);
+        else if (byProof) enclave.revokedForFraud = true;
+        // A game lost by silence costs the operator its key and a slash but says nothing about the enclave:
+        // with `revokeOnFraud`, an operator could otherwise revoke a measurement others share.
+        if (!byProof) return;
         Environment storage env = _environments[enclave.environment];
         env.compromised = true;
         emit EnvironmentCompromised(enclave.environment, enclaveKey, commitmentId);
@@ -211,7 +226,8 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
 
     /// @inheritdoc IEnvironmentRegistry
     function reportDataOf(address enclaveKey, bytes32 nonce) external view returns (bytes memory) {
-        return Environments.reportData(enclaveKey, Environments.binding(block.chainid, address(this), enclaveKey, nonce));
+        return
+            Environments.reportData(enclaveKey, Environments.binding(block.chainid, address(this), enclaveKey, nonce));
     }
 
     /// @inheritdoc IEnvironmentRegistry

@@ -178,9 +178,10 @@ interface IEnvironmentRegistry {
     /// their models' full challenge windows; its instant-final ones stay Final.
     function revokeEnclave(address enclaveKey) external;
 
-    /// @notice Called by the ledger when a fraud proof is won against a commitment the key signed: revokes
-    /// the key, marks its environment compromised and, if `revokeOnFraud`, revokes the environment.
-    function reportFraud(uint32 serial, bytes32 commitmentId) external;
+    /// @notice Called by the ledger when a commitment the key signed is overturned: revokes the key at once.
+    /// When fraud was proven (`byProof`, not a game lost by the operator's silence, which an operator could
+    /// stage on purpose) it also marks the environment compromised and, if `revokeOnFraud`, revokes it.
+    function reportFraud(uint32 serial, bytes32 commitmentId, bool byProof) external;
 
     /// @notice The 64 bytes of report data an enclave puts into its attestation to register `enclaveKey`
     /// here with `nonce` (docs/protocol.md, "Report data").

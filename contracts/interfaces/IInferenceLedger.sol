@@ -238,11 +238,17 @@ interface IInferenceLedger {
         Inference calldata leaf
     ) external returns (bytes32 batchId, bytes32 leafHash, uint8 flags);
 
-    /// @notice Marks a dispute on a single commitment closed; overturns it if `fraudProven`.
+    /// @notice Marks a dispute on a single commitment closed; overturns it if `fraudProven` (the challenger
+    /// won), `byProof` saying whether by a proof rather than by the provider's silence. An overturned
+    /// TEE-signed record revokes its enclave key; a proof also flags the key's environment as compromised.
     /// DISPUTE_ROLE only.
     /// @return newlyOverturned True only for the first proven fraud: the caller slashes exactly then.
     /// @return stillOpen Disputes still open on the commitment.
-    function markDisputeClosed(bytes32 id, bool fraudProven) external returns (bool newlyOverturned, uint24 stillOpen);
+    function markDisputeClosed(
+        bytes32 id,
+        bool fraudProven,
+        bool byProof
+    ) external returns (bool newlyOverturned, uint24 stillOpen);
 
     /// @notice Marks a dispute on a batch leaf closed; overturns the leaf if `fraudProven`.
     /// DISPUTE_ROLE only.
@@ -251,7 +257,8 @@ interface IInferenceLedger {
     function markLeafDisputeClosed(
         bytes32 batchId,
         bytes32 leafHash,
-        bool fraudProven
+        bool fraudProven,
+        bool byProof
     ) external returns (bool newlyOverturned, uint24 stillOpen);
 
     /// @notice Marks a disclosure demand opened on a batch inside its window (one at a time, never after

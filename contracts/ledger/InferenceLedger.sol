@@ -40,15 +40,15 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     uint256 public constant MAX_URI_BYTES = 256;
 
     /// @inheritdoc IInferenceLedger
-    bytes32 public constant TEE_COMMITMENT_TYPEHASH =
-        keccak256(
-            "TeeCommitment(bytes32 modelId,bytes32 inputHash,bytes32 outputHash,bytes32 traceRoot,bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
-        );
+    bytes32 public constant TEE_COMMITMENT_TYPEHASH = keccak256(
+        "TeeCommitment(bytes32 modelId,bytes32 inputHash,bytes32 outputHash,bytes32 traceRoot,"
+        "bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
+    );
     /// @inheritdoc IInferenceLedger
-    bytes32 public constant TEE_BATCH_TYPEHASH =
-        keccak256(
-            "TeeBatch(bytes32 modelId,bytes32 root,uint32 count,bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
-        );
+    bytes32 public constant TEE_BATCH_TYPEHASH = keccak256(
+        "TeeBatch(bytes32 modelId,bytes32 root,uint32 count,"
+        "bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
+    );
 
     /// @dev Selectors of the errors `commit` raises in assembly.
     uint256 private constant SELECTOR_ZERO_HASH = 0x3086c1f7;
@@ -191,7 +191,17 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         // INVARIANT: the id binds the signed digest, so one signature makes at most one commitment.
         id = keccak256(abi.encode(msg.sender, modelId, inference, digest));
         _createTee(id, RecordKind.Single, flags, terms.challengeWindow, tee, serial);
-        emit TeeInferenceCommitted(id, modelId, msg.sender, inference, digest, seal.enclaveKey, seal.environment, tee.mode, inputData);
+        emit TeeInferenceCommitted(
+            id,
+            modelId,
+            msg.sender,
+            inference,
+            digest,
+            seal.enclaveKey,
+            seal.environment,
+            tee.mode,
+            inputData
+        );
     }
 
     /// @inheritdoc IInferenceLedger
@@ -226,7 +236,18 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         _checkSeal(digest, seal);
         batchId = keccak256(abi.encode(msg.sender, modelId, root, count, digest));
         _createTee(batchId, RecordKind.Batch, 0, terms.challengeWindow, tee, serial);
-        emit TeeBatchCommitted(batchId, modelId, msg.sender, root, count, digest, seal.enclaveKey, seal.environment, tee.mode, dataURI);
+        emit TeeBatchCommitted(
+            batchId,
+            modelId,
+            msg.sender,
+            root,
+            count,
+            digest,
+            seal.enclaveKey,
+            seal.environment,
+            tee.mode,
+            dataURI
+        );
     }
 
     // ------------------------------------------------------------------ disputes
@@ -264,7 +285,8 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     /// @inheritdoc IInferenceLedger
     function markDisputeClosed(
         bytes32 id,
-        bool fraudProven
+        bool fraudProven,
+        bool byProof
     ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned, uint24 stillOpen) {
         Record storage stored = _record(id, RecordKind.Single);
         uint24 open = stored.openDisputes;
@@ -278,7 +300,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             stored.flags = flags | RecordFlags.OVERTURNED;
             emit Overturned(id, bytes32(0));
             newlyOverturned = true;
-            if (flags.has(RecordFlags.TEE)) _reportFraud(stored, id);
+            if (flags.has(RecordFlags.TEE)) _reportFraud(stored, id, byProof);
         }
     }
 
@@ -286,7 +308,8 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     function markLeafDisputeClosed(
         bytes32 batchId,
         bytes32 leafHash,
-        bool fraudProven
+        bool fraudProven,
+        bool byProof
     ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned, uint24 stillOpen) {
         Record storage batch = _record(batchId, RecordKind.Batch);
         LeafRecord storage stored = _leaves[Commitments.leafId(batchId, leafHash)];
@@ -303,7 +326,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             batch.flags = flags | RecordFlags.LEAF_OVERTURNED;
             emit Overturned(batchId, leafHash);
             newlyOverturned = true;
-            if (flags.has(RecordFlags.TEE)) _reportFraud(batch, batchId);
+            if (flags.has(RecordFlags.TEE)) _reportFraud(batch, batchId, byProof);
         }
     }
 
@@ -427,7 +450,14 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         tee.mode = flags.has(RecordFlags.TEE_INSTANT) ? TeeMode.Instant : TeeMode.Window;
         tee.teeDeadline = stored.challengeDeadline;
         tee.fallbackDeadline = fallbackDeadline;
-        tee.provenWrong = flags.has(RecordFlags.OVERTURNED) || flags.has(RecordFlags.LEAF_OVERTURNED);
+        // A batch is proven wrong by a lost leaf game; a whole batch overturned by a failed disclosure had its
+        // data withheld, which says nothing about the enclave.
+        if (stored.kind == RecordKind.Batch) {
+            tee.provenWrong = flags.has(RecordFlags.LEAF_OVERTURNED);
+            tee.withheld = flags.has(RecordFlags.OVERTURNED);
+        } else {
+            tee.provenWrong = flags.has(RecordFlags.OVERTURNED);
+        }
     }
 
     /// @inheritdoc IInferenceLedger
@@ -699,11 +729,11 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         return (deadline, Finality.Tee);
     }
 
-    /// @dev A fraud proof against a TEE-signed record is evidence against its enclave: the registry revokes
-    /// the key and flags its environment.
-    function _reportFraud(Record storage stored, bytes32 id) private {
+    /// @dev An overturned TEE-signed record ends its key's trust; a fraud proof against it is also evidence
+    /// against its enclave, so the registry flags the environment (a lost game by silence is not).
+    function _reportFraud(Record storage stored, bytes32 id, bool byProof) private {
         (uint32 serial, ) = _teeRef(stored);
-        IEnvironmentRegistry(environments).reportFraud(serial, id);
+        IEnvironmentRegistry(environments).reportFraud(serial, id, byProof);
     }
 
     function _pair(bytes32 modelId, bytes32 environment) private pure returns (bytes32 pair) {

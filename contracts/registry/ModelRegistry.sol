@@ -144,7 +144,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     /// @inheritdoc IModelRegistry
     function disallowEnvironment(bytes32 modelId, bytes32 environment) external {
         _governed(modelId);
-        if (!_environments[modelId].remove(environment)) revert ModelRegistryEnvironmentNotAllowed(modelId, environment);
+        if (!_environments[modelId].remove(environment))
+            revert ModelRegistryEnvironmentNotAllowed(modelId, environment);
         emit EnvironmentDisallowed(modelId, environment, msg.sender);
         ledger.syncTeeTerms(modelId, environment, TeeTerms({mode: TeeMode.None, window: 0}));
     }

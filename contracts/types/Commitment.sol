@@ -101,8 +101,12 @@ struct TeeRecord {
     uint48 fallbackDeadline;
     /// When the key or its environment was revoked (the earlier of the two), zero while both are valid.
     uint48 trustLostAt;
-    /// Fraud was proven against it (for an instant-final record: after it became Final).
+    /// It was overturned by a lost dispute game: the single commitment, or (for a batch) at least one leaf.
+    /// For an instant-final record this is "proven wrong after finality": its status stays Final.
     bool provenWrong;
+    /// A batch whose disclosure was demanded and not given: its data was withheld (status Overturned, or for
+    /// an instant batch still Final).
+    bool withheld;
 }
 
 /// @notice An enclave key's EIP-712 signature over a commitment (`TeeCommitment`) or a batch (`TeeBatch`),

@@ -63,6 +63,8 @@ export const benchLoad: BenchRunner = async () => {
       ledger: await deployed.ledger.getAddress(),
       disputeGame: await deployed.disputeGame.getAddress(),
       batchDisclosure: await deployed.batchDisclosure.getAddress(),
+      environments: await deployed.environmentRegistry.getAddress(),
+      attestationService: await deployed.attestationService.getAddress(),
     };
     const admin = await rpc.getSigner(0);
     const verity = await Verity.connect({ runner: admin, addresses });

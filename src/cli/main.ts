@@ -10,6 +10,7 @@ import { registerClaim } from "./commands/claim.js";
 import { registerCommit } from "./commands/commit.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerDisclose } from "./commands/disclose.js";
+import { registerEnv } from "./commands/env.js";
 import { registerInfer } from "./commands/infer.js";
 import { registerModel } from "./commands/model.js";
 import { registerProvide } from "./commands/provide.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerDisclose(program);
   registerClaim(program);
+  registerEnv(program);
 
   // Commander's own errors (unknown command, missing argument) are printed by `main`, like every other.
   const quietCommander = (command: Command) => {

@@ -1,6 +1,6 @@
-import type { ChallengerAgent, Finding } from "../sdk/agents/challenger.js";
+import { headerOf as eventHeaderOf, type ChallengerAgent, type Finding } from "../sdk/agents/challenger.js";
 import { DisclosurePhase } from "../sdk/clients/disclosure.js";
-import { batchHeaderOf, type BatchHeader } from "../sdk/clients/ledger.js";
+import type { BatchHeader } from "../sdk/clients/ledger.js";
 import type { Logger } from "./log.js";
 import type { PendingBatch } from "./watchtower.js";
 
@@ -63,7 +63,7 @@ export class Disclosures {
   }
 }
 
+/** The batch's header (with its TEE binding when TEE-signed: the disclosure game names the batch by it). */
 function headerOf(batch: PendingBatch): BatchHeader {
-  const { provider, modelId, root, count } = batch.event;
-  return batchHeaderOf(provider, modelId, root, count);
+  return eventHeaderOf(batch.event);
 }

@@ -1,6 +1,8 @@
 import path from "node:path";
 import type { Signer } from "ethers";
-import type { ProviderAgent } from "../sdk/agents/provider.js";
+import type { RunResult } from "../engine/index.js";
+import type { Fault } from "../protocol/faults.js";
+import { EnclaveRefusedError, type CommitOptions, type ProviderAgent } from "../sdk/agents/provider.js";
 import { DisclosurePhase } from "../sdk/clients/disclosure.js";
 import { Outcome, Phase, type DisputeParams } from "../sdk/clients/disputes.js";
 import type { BatchHeader } from "../sdk/clients/ledger.js";
@@ -15,7 +17,40 @@ export interface ProviderDaemonState {
   games: Record<string, { params: DisputeParams; resolved: boolean; outcome?: Outcome }>;
   /** Disclosure demands on this provider's batches, by batch id; `done` once answered or ended. */
   disclosures: Record<string, { header: BatchHeader; done: boolean; outcome?: "disclosed" | "failed" }>;
-  stats: { defended: number; won: number; lost: number; refunded: number; claimed: string; disclosed?: number };
+  stats: {
+    defended: number;
+    won: number;
+    lost: number;
+    refunded: number;
+    claimed: string;
+    disclosed?: number;
+    /** Commitments (singles and batches) made from `submit` requests. */
+    committed?: number;
+    /** Requests refused: by the ledger, or because the enclave key was refused before. */
+    refused?: number;
+  };
+}
+
+/** A commitment request `ProviderDaemon.submit` queued, and how to settle its promise. */
+type CommitJob =
+  | {
+      kind: "single";
+      input: Int8Array;
+      fault?: Fault;
+      options?: CommitOptions;
+      settle: Settle<{ id: string; result: RunResult }>;
+    }
+  | {
+      kind: "batch";
+      inputs: readonly Int8Array[];
+      dataFile: string;
+      faults: readonly (Fault | undefined)[];
+      settle: Settle<{ batchId: string; results: RunResult[]; root: string; header: BatchHeader }>;
+    };
+
+interface Settle<T> {
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
 }
 
 /** Options of the provider daemon. */
@@ -39,8 +74,12 @@ export interface ProviderDaemonOptions {
  * its deadline from the stored traces, answers every disclosure demand on its batches (all leaves and
  * inputs, in gas-bounded chunks, then finish), ends every game whose deadline passed (a challenger gone
  * silent, an answered input demand left to lapse, or its own missed move: nothing of its stake stays
- * locked by a lapsed game), and claims the bonds it wins. Like the watchtower, it stops (a `FatalDaemonError`) only
- * when its folder belongs to another chain or the deployment's contracts are gone.
+ * locked by a lapsed game), and claims the bonds it wins. It also makes the commitments `submit` and
+ * `submitBatch` queue, each tick, through its agent: sealed with the enclave key when the agent is in TEE mode.
+ * When the ledger refuses that key (revoked, expired, environment revoked or no longer allowed) it logs one
+ * line naming the error, refuses every later request without sending it, and goes on defending what it
+ * committed. Like the watchtower, it stops (a `FatalDaemonError`) only when its folder belongs to another
+ * chain or the deployment's contracts are gone.
  */
 export class ProviderDaemon {
   private readonly state: JsonFile<ProviderDaemonState>;
@@ -51,6 +90,10 @@ export class ProviderDaemon {
   private folder?: DataDir;
   /** Whether a game failed during the current tick (then the deployment is checked). */
   private troubled = false;
+  /** The enclave key refusal already logged (each is logged once). */
+  private loggedRefusal?: EnclaveRefusedError;
+  /** Commitment requests not made yet, in submission order. */
+  private readonly queue: CommitJob[] = [];
 
   constructor(private readonly options: ProviderDaemonOptions) {
     this.state = new JsonFile(path.join(options.dataDir, "provider-state.json"), () => ({
@@ -86,10 +129,38 @@ export class ProviderDaemon {
     }
   }
 
-  /** Releases the data folder's lock (it is also released when the process exits). */
+  /** Releases the data folder's lock (it is also released when the process exits); drops queued requests. */
   close(): void {
+    for (const job of this.queue.splice(0)) job.settle.reject(new Error("the provider daemon was closed"));
     this.folder?.close();
     this.folder = undefined;
+  }
+
+  /**
+   * Queues one inference to run and commit at the next tick (`ProviderAgent.commit`: sealed with the enclave
+   * key in TEE mode); resolves to its id and run. Rejects with the error of a failed commit, and with an
+   * `EnclaveRefusedError` once the ledger refused the enclave key.
+   */
+  submit(input: Int8Array, fault?: Fault, options?: CommitOptions): Promise<{ id: string; result: RunResult }> {
+    return new Promise((resolve, reject) =>
+      this.queue.push({ kind: "single", input, fault, options, settle: { resolve, reject } }),
+    );
+  }
+
+  /** Queues a batch for the next tick (`ProviderAgent.commitBatch`); settles like `submit`. */
+  submitBatch(
+    inputs: readonly Int8Array[],
+    dataFile: string,
+    faults: readonly (Fault | undefined)[] = [],
+  ): Promise<{ batchId: string; results: RunResult[]; root: string; header: BatchHeader }> {
+    return new Promise((resolve, reject) =>
+      this.queue.push({ kind: "batch", inputs, dataFile, faults, settle: { resolve, reject } }),
+    );
+  }
+
+  /** Requests queued by `submit` / `submitBatch` and not made yet. */
+  queued(): number {
+    return this.queue.length;
   }
 
   /** The current state (a copy). */
@@ -173,8 +244,50 @@ export class ProviderDaemon {
       }
     }
     this.state.write(this.current);
+    await this.commitQueued();
     if (this.options.autoClaim ?? true) await this.claim();
     return { moves, resolved };
+  }
+
+  /**
+   * Makes the queued commitments, in order; each failure settles its own request only. A refused enclave
+   * key is logged once (the agent then refuses every later request itself, without sending).
+   */
+  private async commitQueued(): Promise<void> {
+    const { agent } = this.options;
+    const stats = this.current.stats;
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+      try {
+        if (job.kind === "single") {
+          const made = await agent.commit(job.input, job.fault, job.options);
+          this.log(`committed ${made.id}${agent.tee === undefined ? "" : " (TEE-sealed)"}`);
+          job.settle.resolve(made);
+        } else {
+          const made = await agent.commitBatch(job.inputs, job.dataFile, job.faults);
+          this.log(
+            `committed batch ${made.batchId} of ${made.results.length}${agent.tee === undefined ? "" : " (TEE-sealed)"}`,
+          );
+          job.settle.resolve(made);
+        }
+        stats.committed = (stats.committed ?? 0) + 1;
+      } catch (error) {
+        if (error instanceof EnclaveRefusedError) {
+          stats.refused = (stats.refused ?? 0) + 1;
+          if (this.loggedRefusal !== error) {
+            this.loggedRefusal = error;
+            this.log(
+              `${error.errorName}: the ledger refused enclave key ${error.enclaveKey} (${error.refusal.message}); ` +
+                `no more commitments with it, disputes on the existing ones are still answered`,
+            );
+          }
+        } else {
+          this.troubled = true;
+          this.log(`commit failed: ${(error as Error).message}`);
+        }
+        job.settle.reject(error);
+      }
+    }
+    this.state.write(this.current);
   }
 
   /** Ticks every `intervalMs` until `signal` aborts; a `FatalDaemonError` ends it (rethrown). */

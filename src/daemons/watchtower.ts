@@ -42,8 +42,13 @@ export interface PendingBatch {
   unfetchable?: boolean;
   /** The batch's challenge deadline (unix seconds, from its ledger record), once read. */
   deadline?: number;
-  /** The model's challenge window in seconds (from its policy), once read. */
+  /**
+   * The window in force in seconds, once read: the model's challenge window (from its policy), or for a
+   * TEE-signed batch its deadline in force less its commit time.
+   */
   window?: number;
+  /** A TEE-signed batch's commit time (unix seconds, its block's timestamp), once read. */
+  committedAt?: number;
   /** Whether `onDataMissing` ran for it (by default: its disclosure was demanded). */
   reportedMissing?: boolean;
   /** A disclosure demand on it is being followed (ours, or someone else's). */
@@ -122,8 +127,9 @@ export interface TickReport {
 }
 
 /**
- * The challenger daemon. Each tick: scans commitment events in bounded block ranges from its cursor,
- * re-executes every commitment of the models it follows, opens a dispute on every mismatch, plays every
+ * The challenger daemon. Each tick: scans commitment events (plain and TEE-signed alike) in bounded block
+ * ranges from its cursor, re-executes every commitment of the models it follows, opens a dispute on every
+ * mismatch (a TEE-signed one under its binding, until the deadline in force the ledger reports), plays every
  * open game one move forward (or ends it by timeout), and claims what it won. Its cursor, its games and a
  * journal of the commitments it has seen live on disk: a restart loses nothing and repeats nothing.
  * Each log, batch and game is handled on its own: one that fails is logged (and, for a batch whose data
@@ -360,9 +366,17 @@ export class Watchtower {
         }
         if (!batch.unfetchable && Date.now() >= batch.retryAt) await this.checkBatch(batch, report);
         if (this.current.batches[id] === undefined) continue;
-        if (batch.deadline === undefined || batch.window === undefined) {
+        if (batch.deadline === undefined || batch.window === undefined || batch.event.tee !== undefined) {
+          // The deadline in force is the ledger's: for a TEE-signed batch, its shortened window (or an
+          // instant batch's accountability period), moved out to the model's full window from the commit
+          // once its key or environment lost trust in time. So a TEE batch's is read again on every pass.
           batch.deadline = Number((await this.rpc(() => verity.ledger.recordOf(id))).challengeDeadline);
-          batch.window = Number((await this.rpc(() => verity.registry.contract.policyOf(modelId))).challengeWindow);
+          if (batch.event.tee === undefined) {
+            batch.window = Number((await this.rpc(() => verity.registry.contract.policyOf(modelId))).challengeWindow);
+          } else {
+            batch.committedAt ??= await this.blockTime(batch.event.blockNumber);
+            batch.window = batch.deadline - batch.committedAt;
+          }
         }
         now ??= Number(await this.rpc(() => verity.disputes.now()));
         if (now > batch.deadline) {
@@ -381,6 +395,13 @@ export class Watchtower {
       }
     }
     this.save();
+  }
+
+  /** The timestamp of block `blockNumber`. */
+  private async blockTime(blockNumber: number): Promise<number> {
+    const block = await this.rpc(() => this.options.verity.provider.getBlock(blockNumber));
+    if (block === null) throw new Error(`block ${blockNumber} is not on the chain`);
+    return block.timestamp;
   }
 
   /**

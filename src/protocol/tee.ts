@@ -201,7 +201,11 @@ export async function signTeeBatch(
   count: number,
   fields: SealFields,
 ): Promise<TeeSealArgs> {
-  const signature = await key.signTypedData(ledgerDomain(domain), TEE_BATCH_TYPES, batchValue(modelId, root, count, fields));
+  const signature = await key.signTypedData(
+    ledgerDomain(domain),
+    TEE_BATCH_TYPES,
+    batchValue(modelId, root, count, fields),
+  );
   return sealOf(fields, signature, await key.getAddress());
 }
 
@@ -217,9 +221,7 @@ export function environmentIdOf(kind: TeeKind, measurement: string): string {
 
 /** `keccak256(abi.encode(chainId, environmentRegistry, enclaveKey, nonce))`: report data bytes 32..63. */
 export function reportBindingOf(chainId: bigint | number, registry: string, enclaveKey: string, nonce: string): string {
-  return keccak256(
-    coder.encode(["uint256", "address", "address", "bytes32"], [chainId, registry, enclaveKey, nonce]),
-  );
+  return keccak256(coder.encode(["uint256", "address", "address", "bytes32"], [chainId, registry, enclaveKey, nonce]));
 }
 
 /** The 64 bytes of report data: the key (20 bytes), 12 zero bytes, the binding. */

@@ -5,7 +5,15 @@
  */
 export { Verity, type ConnectOptions } from "./verity.js";
 export { loadDeployment, addressesFromIgnition, DEFAULT_DEPLOYMENTS_DIR, type VerityAddresses } from "./deployments.js";
-export { VerityRevertError, toVerityError, decodeRevertData, decodingReverts } from "./errors.js";
+export {
+  VerityRevertError,
+  toVerityError,
+  decodeRevertData,
+  decodingReverts,
+  formatTime,
+  formatDuration,
+  meaningOf,
+} from "./errors.js";
 export { sendTx, type VerityTx } from "./tx.js";
 export {
   RegistryClient,
@@ -30,6 +38,12 @@ export {
   batchHeaderOf,
   batchRootOf,
   hasFlag,
+  finalityName,
+  DEFAULT_SEAL_LIFETIME,
+  type TeeSealRequest,
+  type CommitTeeRequest,
+  type CommitTeeBatchRequest,
+  type TeeRecordInfo,
   type BatchHeader,
   type CommitBatchRequest,
   type CommitRequest,
@@ -61,6 +75,23 @@ export { FileNonceBook, MemoryNonceBook, randomNonce, type NonceBook } from "./n
 export { commitmentIdOf, batchIdOf, leafHashOf } from "./ids.js";
 export { batchTree, readBatchFile, writeBatchFile, BATCH_LEAF_ENCODING, type BatchDataFile } from "./batch.js";
 export { JsonFile, TraceStore, type StoredTrace } from "./store.js";
-export { ProviderAgent, type ProviderAction } from "./agents/provider.js";
+export {
+  EnvironmentClient,
+  serviceSignerIdOf,
+  type ApprovalStatus,
+  type EnclaveInfo,
+  type EnvironmentInfo,
+  type RegisterEnclaveRequest,
+  type ServiceSignerInfo,
+  type ServiceSignerKey,
+} from "./clients/environments.js";
+export {
+  ProviderAgent,
+  EnclaveRefusedError,
+  ENCLAVE_REFUSALS,
+  type ProviderAction,
+  type TeeSigning,
+} from "./agents/provider.js";
+export { findCommitmentEvent } from "./logs.js";
 export { ChallengerAgent, type Finding, type ChallengerAction } from "./agents/challenger.js";
 export * from "./attestation/index.js";

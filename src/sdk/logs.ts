@@ -1,9 +1,22 @@
 import { Log, getAddress, toQuantity, type Provider } from "ethers";
-import { InferenceLedger__factory } from "../../typechain-types/index.js";
+import { InferenceLedger__factory, type InferenceLedger } from "../../typechain-types/index.js";
 import type { InferenceHashes } from "./clients/ledger.js";
 import { bulkRpc } from "./rpc.js";
 
-/** A commitment event seen on-chain: a single inference or a batch. */
+/**
+ * What a TEE-signed commitment's event adds (`TeeInferenceCommitted` / `TeeBatchCommitted`). Disputes name
+ * such a commitment with `binding` (the EIP-712 digest the enclave key signed): `CommitmentKey.binding`,
+ * `BatchHeader.binding`.
+ */
+export interface TeeCommitmentInfo {
+  binding: string;
+  enclaveKey: string;
+  environment: string;
+  /** `TeeMode`: 1 shortened window, 2 instant (with an accountability period). */
+  mode: number;
+}
+
+/** A commitment event seen on-chain: a single inference or a batch (`tee` set when TEE-signed). */
 export type CommitmentEvent =
   | {
       kind: "single";
@@ -12,6 +25,8 @@ export type CommitmentEvent =
       provider: string;
       inference: InferenceHashes;
       inputData: string;
+      /** Set for `TeeInferenceCommitted`. */
+      tee?: TeeCommitmentInfo;
       blockNumber: number;
       logIndex: number;
     }
@@ -26,6 +41,8 @@ export type CommitmentEvent =
       dataURI: string;
       /** Set when the URI bytes are not valid UTF-8: no data can be fetched from it. */
       unreadableURI?: true;
+      /** Set for `TeeBatchCommitted`. */
+      tee?: TeeCommitmentInfo;
       blockNumber: number;
       logIndex: number;
     };
@@ -54,11 +71,15 @@ export interface RawLog {
 const ledgerInterface = InferenceLedger__factory.createInterface();
 const COMMITTED_TOPIC = ledgerInterface.getEvent("InferenceCommitted").topicHash;
 const BATCH_TOPIC = ledgerInterface.getEvent("BatchCommitted").topicHash;
+const TEE_COMMITTED_TOPIC = ledgerInterface.getEvent("TeeInferenceCommitted").topicHash;
+const TEE_BATCH_TOPIC = ledgerInterface.getEvent("TeeBatchCommitted").topicHash;
+/** The `TeeMode` values a TEE commitment can carry (None is never emitted: such a commit is refused). */
+const TEE_MODES = new Set([1, 2]);
 
 /**
- * Every commitment and batch event of the ledger at `address` in `[fromBlock, toBlock]`, in chain order, in
- * one `eth_getLogs`. Callers bound the range (providers cap it). Logs are fetched raw and the two fixed event
- * layouts decoded by slicing (about 5x faster than ethers' log formatting plus `parseLog`); anything of
+ * Every commitment and batch event of the ledger at `address` in `[fromBlock, toBlock]`, plain or TEE-signed,
+ * in chain order, in one `eth_getLogs`. Callers bound the range (providers cap it). Logs are fetched raw and
+ * the four fixed event layouts decoded by slicing (about 5x faster than ethers' log formatting plus `parseLog`); anything of
  * another shape goes through `parseLog`. Each log is decoded on its own: one that neither decoder reads is
  * passed to `onSkip` and left out, the others are still returned.
  */
@@ -73,7 +94,7 @@ export async function scanCommitments(
     address,
     fromBlock: toQuantity(fromBlock),
     toBlock: toQuantity(toBlock),
-    topics: [[COMMITTED_TOPIC, BATCH_TOPIC]],
+    topics: [[COMMITTED_TOPIC, BATCH_TOPIC, TEE_COMMITTED_TOPIC, TEE_BATCH_TOPIC]],
   };
   const send = bulkRpc(provider);
   const raw =
@@ -81,6 +102,30 @@ export async function scanCommitments(
       ? (await provider.getLogs({ ...filter, fromBlock, toBlock })).map(toRawLog)
       : ((await send("eth_getLogs", [filter])) as RawLog[]);
   return decodeCommitments(raw, onSkip);
+}
+
+/**
+ * The commitment event of `id` (a single commitment or a batch, plain or TEE-signed), decoded like a scan;
+ * undefined when the node has none. Both events are filtered by their indexed id (from block 0), so the
+ * node returns at most a few logs.
+ */
+export async function findCommitmentEvent<K extends CommitmentEvent["kind"]>(
+  ledger: InferenceLedger,
+  id: string,
+  kind: K,
+): Promise<Extract<CommitmentEvent, { kind: K }> | undefined> {
+  const filters =
+    kind === "single"
+      ? [ledger.filters.InferenceCommitted(id), ledger.filters.TeeInferenceCommitted(id)]
+      : [ledger.filters.BatchCommitted(id), ledger.filters.TeeBatchCommitted(id)];
+  for (const filter of filters) {
+    const raw = (await ledger.queryFilter(filter)).map(toRawLog);
+    const found = decodeCommitments(raw, () => {}).find(
+      (e) => e.kind === kind && e.id.toLowerCase() === id.toLowerCase(),
+    );
+    if (found !== undefined) return found as Extract<CommitmentEvent, { kind: K }>;
+  }
+  return undefined;
 }
 
 /** Decodes each log on its own (see `scanCommitments`). */
@@ -100,34 +145,70 @@ export function decodeCommitments(raw: RawLog[], onSkip: (skipped: SkippedLog) =
   return events;
 }
 
-/** Decodes one InferenceCommitted or BatchCommitted log with ethers' `parseLog` (strict: throws on anything else). */
+/**
+ * Decodes one InferenceCommitted, BatchCommitted, TeeInferenceCommitted or TeeBatchCommitted log with ethers'
+ * `parseLog` (strict: throws on any other event, and on a TEE event with a mode the ledger never emits).
+ */
 export function parseCommitmentLog(log: Log): CommitmentEvent {
   const parsed = ledgerInterface.parseLog(log);
   if (parsed === null) throw new Error(`log ${log.transactionHash}:${log.index} is not a ledger event`);
   const a = parsed.args;
-  if (parsed.name === "InferenceCommitted") {
-    return {
-      kind: "single",
-      id: a.id,
-      modelId: a.modelId,
-      provider: a.provider,
-      inference: { inputHash: a.inputHash, outputHash: a.outputHash, traceRoot: a.traceRoot },
-      inputData: a.inputData,
-      blockNumber: log.blockNumber,
-      logIndex: log.index,
-    };
+  const at = { blockNumber: log.blockNumber, logIndex: log.index };
+  switch (parsed.name) {
+    case "InferenceCommitted":
+      return {
+        kind: "single",
+        id: a.id,
+        modelId: a.modelId,
+        provider: a.provider,
+        inference: { inputHash: a.inputHash, outputHash: a.outputHash, traceRoot: a.traceRoot },
+        inputData: a.inputData,
+        ...at,
+      };
+    case "BatchCommitted":
+      return {
+        kind: "batch",
+        id: a.batchId,
+        modelId: a.modelId,
+        provider: a.provider,
+        root: a.root,
+        count: Number(a.count),
+        dataURI: a.dataURI,
+        ...at,
+      };
+    case "TeeInferenceCommitted": {
+      const { inputHash, outputHash, traceRoot } = a.inference;
+      return {
+        kind: "single",
+        id: a.id,
+        modelId: a.modelId,
+        provider: a.provider,
+        inference: { inputHash, outputHash, traceRoot },
+        inputData: a.inputData,
+        tee: teeInfo(a.binding, a.enclaveKey, a.environment, Number(a.mode)),
+        ...at,
+      };
+    }
+    case "TeeBatchCommitted":
+      return {
+        kind: "batch",
+        id: a.batchId,
+        modelId: a.modelId,
+        provider: a.provider,
+        root: a.root,
+        count: Number(a.count),
+        dataURI: a.dataURI,
+        tee: teeInfo(a.binding, a.enclaveKey, a.environment, Number(a.mode)),
+        ...at,
+      };
+    default:
+      throw new Error(`log ${log.transactionHash}:${log.index} is a ${parsed.name} event, not a commitment`);
   }
-  return {
-    kind: "batch",
-    id: a.batchId,
-    modelId: a.modelId,
-    provider: a.provider,
-    root: a.root,
-    count: Number(a.count),
-    dataURI: a.dataURI,
-    blockNumber: log.blockNumber,
-    logIndex: log.index,
-  };
+}
+
+function teeInfo(binding: string, enclaveKey: string, environment: string, mode: number): TeeCommitmentInfo {
+  if (!TEE_MODES.has(mode)) throw new Error(`a TEE commitment with mode ${mode}, which the ledger never emits`);
+  return { binding, enclaveKey, environment, mode };
 }
 
 const word = (data: string, i: number) => `0x${data.slice(2 + 64 * i, 66 + 64 * i)}`;
@@ -157,7 +238,7 @@ function uriOf(hex: string): { dataURI: string; unreadableURI?: true } {
 }
 
 /**
- * Decodes the two ledger events by their fixed ABI layout. Total: returns undefined for anything unexpected
+ * Decodes the four ledger commitment events by their fixed ABI layout. Total: returns undefined for anything unexpected
  * (short or non-hex data, another layout; then the caller falls back to `parseLog`), so a malformed log is
  * never silently misread, and never throws.
  */
@@ -207,6 +288,43 @@ function decodeLayout(log: RawLog): CommitmentEvent | undefined {
       logIndex,
     };
   }
+  if (topics[0] === TEE_COMMITTED_TOPIC && topics.length === 3 && data.length >= 2 + 64 * 10) {
+    // data: provider, inference (3 words, static), binding, enclaveKey, environment, mode, offset (0x120), length, bytes
+    const mode = Number(BigInt(word(data, 7)));
+    if (BigInt(word(data, 8)) !== 0x120n || !TEE_MODES.has(mode)) return undefined;
+    const length = Number(BigInt(word(data, 9)));
+    if (data.length < 2 + 64 * 10 + 2 * length) return undefined;
+    return {
+      kind: "single",
+      id: topics[1],
+      modelId: topics[2],
+      provider: addressWord(data, 0),
+      inference: { inputHash: word(data, 1), outputHash: word(data, 2), traceRoot: word(data, 3) },
+      inputData: `0x${data.slice(2 + 64 * 10, 2 + 64 * 10 + 2 * length)}`,
+      tee: { binding: word(data, 4), enclaveKey: addressWord(data, 5), environment: word(data, 6), mode },
+      blockNumber,
+      logIndex,
+    };
+  }
+  if (topics[0] === TEE_BATCH_TOPIC && topics.length === 4 && data.length >= 2 + 64 * 8) {
+    // data: root, count, binding, enclaveKey, environment, mode, offset (0xe0), length, string
+    const mode = Number(BigInt(word(data, 5)));
+    if (BigInt(word(data, 6)) !== 0xe0n || !TEE_MODES.has(mode)) return undefined;
+    const length = Number(BigInt(word(data, 7)));
+    if (data.length < 2 + 64 * 8 + 2 * length) return undefined;
+    return {
+      kind: "batch",
+      id: topics[1],
+      modelId: topics[2],
+      provider: checksummed(`0x${topics[3].slice(26)}`),
+      root: word(data, 0),
+      count: Number(BigInt(word(data, 1))),
+      ...uriOf(data.slice(2 + 64 * 8, 2 + 64 * 8 + 2 * length)),
+      tee: { binding: word(data, 2), enclaveKey: addressWord(data, 3), environment: word(data, 4), mode },
+      blockNumber,
+      logIndex,
+    };
+  }
   return undefined;
 }
 
@@ -223,7 +341,8 @@ function toLog(raw: RawLog): Log {
   );
 }
 
-function toRawLog(log: Log): RawLog {
+/** An ethers `Log` in the raw shape `eth_getLogs` returns (what `decodeCommitments` reads). */
+export function toRawLog(log: Log): RawLog {
   return {
     address: log.address,
     topics: [...log.topics],

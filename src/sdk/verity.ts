@@ -2,6 +2,7 @@ import type { ContractRunner, Provider } from "ethers";
 import { loadDeployment, type VerityAddresses } from "./deployments.js";
 import { DisclosureClient } from "./clients/disclosure.js";
 import { DisputeClient } from "./clients/disputes.js";
+import { EnvironmentClient } from "./clients/environments.js";
 import { LedgerClient } from "./clients/ledger.js";
 import { RegistryClient } from "./clients/registry.js";
 import { StakingClient } from "./clients/staking.js";
@@ -26,6 +27,8 @@ export class Verity {
   readonly ledger: LedgerClient;
   readonly disputes: DisputeClient;
   readonly disclosure: DisclosureClient;
+  /** Environments, enclave keys and the attestation-service verifier's signing keys. */
+  readonly environments: EnvironmentClient;
 
   private constructor(
     readonly runner: ContractRunner,
@@ -37,6 +40,8 @@ export class Verity {
     this.ledger = new LedgerClient(addresses.ledger, runner);
     this.disputes = new DisputeClient(addresses.disputeGame, runner, nonces);
     this.disclosure = new DisclosureClient(addresses.batchDisclosure, runner);
+    // Addresses built by hand for older deployments may lack these: the client then throws when used.
+    this.environments = new EnvironmentClient(addresses.environments, runner, addresses.attestationService);
   }
 
   /** Connects to a deployment; addresses come from `options.addresses` or the Ignition deployment folder. */

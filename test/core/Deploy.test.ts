@@ -6,8 +6,10 @@ import Verity from "../../ignition/modules/Verity.js";
 import VerityLocal from "../../ignition/modules/VerityLocal.js";
 import { DEFAULT_REFERENCE_GAS_PRICE, DEFAULT_UNBONDING_DELAY } from "../../ignition/modules/core.js";
 import type {
+  AttestationServiceVerifier,
   BatchDisclosure,
   DisputeGame,
+  EnvironmentRegistry,
   InferenceLedger,
   MockERC20,
   ModelRegistry,
@@ -39,6 +41,8 @@ async function deployLocal(parameters: Params = {}) {
     stakeManager: await at<StakeManager>("StakeManager", d.stakeManager),
     disputeGame: await at<DisputeGame>("DisputeGame", d.disputeGame),
     batchDisclosure: await at<BatchDisclosure>("BatchDisclosure", d.batchDisclosure),
+    environmentRegistry: await at<EnvironmentRegistry>("EnvironmentRegistry", d.environmentRegistry),
+    attestationService: await at<AttestationServiceVerifier>("AttestationServiceVerifier", d.attestationService),
     names,
   };
 }
@@ -49,14 +53,41 @@ describe("Deploy (Ignition modules)", () => {
     return { ...(await deployLocal()), deployer, other };
   }
 
-  it("deploys the token, ledger, registry, stake manager, dispute game and batch disclosure and wires them to each other", async () => {
-    const { token, ledger, registry, stakeManager, disputeGame, batchDisclosure, names } =
-      await networkHelpers.loadFixture(defaults);
-    expect(names).to.deep.equal(["batchDisclosure", "disputeGame", "ledger", "registry", "stakeManager", "token"]);
-    const [t, l, r, s, g, b] = await Promise.all(
-      [token, ledger, registry, stakeManager, disputeGame, batchDisclosure].map((c) => c.getAddress()),
+  it("deploys the token, ledger, registry, stake manager, dispute game, batch disclosure, environment registry and attestation-service verifier and wires them to each other", async () => {
+    const {
+      token,
+      ledger,
+      registry,
+      stakeManager,
+      disputeGame,
+      batchDisclosure,
+      environmentRegistry,
+      attestationService,
+      names,
+    } = await networkHelpers.loadFixture(defaults);
+    expect(names).to.deep.equal([
+      "attestationService",
+      "batchDisclosure",
+      "disputeGame",
+      "environmentRegistry",
+      "ledger",
+      "registry",
+      "stakeManager",
+      "token",
+    ]);
+    const [t, l, r, s, g, b, e, a] = await Promise.all(
+      [
+        token,
+        ledger,
+        registry,
+        stakeManager,
+        disputeGame,
+        batchDisclosure,
+        environmentRegistry,
+        attestationService,
+      ].map((c) => c.getAddress()),
     );
-    expect(new Set([t, l, r, s, g, b]).size).to.equal(6);
+    expect(new Set([t, l, r, s, g, b, e, a]).size).to.equal(8);
     for (const c of [disputeGame, batchDisclosure]) {
       expect(await c.registry()).to.equal(r);
       expect(await c.ledger()).to.equal(l);
@@ -64,11 +95,38 @@ describe("Deploy (Ignition modules)", () => {
     }
     expect(await ledger.registry()).to.equal(r);
     expect(await ledger.stakeManager()).to.equal(s);
+    expect(await ledger.environments()).to.equal(e);
     expect(await registry.ledger()).to.equal(l);
+    expect(await environmentRegistry.ledger()).to.equal(l);
     expect(await stakeManager.ledger()).to.equal(l);
     expect(await stakeManager.token()).to.equal(t);
     expect(await token.name()).to.equal("Verity Stake");
     expect(await token.symbol()).to.equal("VST");
+  });
+
+  it("binds the environment registry to the ledger once and approves exactly the attestation-service verifier", async () => {
+    const { ledger, environmentRegistry, attestationService, deployer, other } =
+      await networkHelpers.loadFixture(defaults);
+    const [e, a] = [await environmentRegistry.getAddress(), await attestationService.getAddress()];
+    const bound = await ledger.queryFilter(ledger.filters.EnvironmentsBound());
+    expect(bound.map((ev) => [...ev.args])).to.deep.equal([[e]]);
+    await expect(ledger.connect(deployer).bindEnvironments(deployer.address)).to.be.revertedWithCustomError(
+      ledger,
+      "InferenceLedgerInvalidBinding",
+    );
+    expect(await ledger.environments()).to.equal(e);
+
+    const approved = await environmentRegistry.queryFilter(environmentRegistry.filters.VerifierApproved());
+    expect(approved.map((ev) => [...ev.args])).to.deep.equal([[a, await attestationService.VERIFIER_KIND()]]);
+    expect(await attestationService.verifierKind()).to.equal(ethers.id("verity.verifier.attestation-service.v1"));
+    expect(await environmentRegistry.isApprovedVerifier(a)).to.equal(true);
+    for (const notVerifier of [await ledger.getAddress(), deployer.address, other.address]) {
+      expect(await environmentRegistry.isApprovedVerifier(notVerifier)).to.equal(false);
+    }
+    // No environment and no service key is approved by the deployment: governance adds them.
+    expect(await environmentRegistry.queryFilter(environmentRegistry.filters.EnvironmentApproved())).to.deep.equal([]);
+    expect(await environmentRegistry.acceptedTcbStatuses()).to.equal(1n << 1n);
+    expect(await environmentRegistry.revokeOnFraud()).to.equal(false);
   });
 
   it("binds the ledger's sources exactly once, in the deployment", async () => {
@@ -81,17 +139,29 @@ describe("Deploy (Ignition modules)", () => {
     ).to.be.revertedWithCustomError(ledger, "InferenceLedgerInvalidBinding");
   });
 
-  it("makes the deployer the admin and the registry's governor, and grants DISPUTE_ROLE only to the dispute game and the batch disclosure", async () => {
-    const { ledger, registry, stakeManager, disputeGame, batchDisclosure, deployer, other } =
-      await networkHelpers.loadFixture(defaults);
+  it("makes the deployer the admin and the governor of the registries and the verifier, and grants DISPUTE_ROLE only to the dispute game and the batch disclosure", async () => {
+    const {
+      ledger,
+      registry,
+      stakeManager,
+      disputeGame,
+      batchDisclosure,
+      environmentRegistry,
+      attestationService,
+      deployer,
+      other,
+    } = await networkHelpers.loadFixture(defaults);
     const governor = await registry.GOVERNOR_ROLE();
     const dispute = await ledger.DISPUTE_ROLE();
-    for (const c of [ledger, registry, stakeManager, disputeGame]) {
+    for (const c of [ledger, registry, stakeManager, disputeGame, environmentRegistry, attestationService]) {
       expect(await c.hasRole(ZERO_HASH, deployer.address)).to.equal(true);
       expect(await c.hasRole(ZERO_HASH, other.address)).to.equal(false);
     }
-    expect(await registry.hasRole(governor, deployer.address)).to.equal(true);
-    expect(await registry.hasRole(governor, other.address)).to.equal(false);
+    for (const c of [registry, environmentRegistry, attestationService]) {
+      expect(await c.GOVERNOR_ROLE()).to.equal(ethers.id("verity.role.governor"));
+      expect(await c.hasRole(governor, deployer.address)).to.equal(true);
+      expect(await c.hasRole(governor, other.address)).to.equal(false);
+    }
     expect(await stakeManager.DISPUTE_ROLE()).to.equal(dispute);
     // Before: only the dispute game. Now the batch disclosure too (it overturns batches and slashes).
     const expected = [await disputeGame.getAddress(), await batchDisclosure.getAddress()];

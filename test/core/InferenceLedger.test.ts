@@ -20,7 +20,7 @@ import {
   registerModel,
   TINY_LAYERS,
   txTime,
-  UINT48_MAX,
+  UINT40_MAX,
   ZERO_HASH,
   type Core,
 } from "./coreFixtures.js";
@@ -348,13 +348,14 @@ describe("InferenceLedger", () => {
       return { ...core, opaqueId: modelIdOfSpec(core.publisher.address, spec) };
     }
 
-    it("caches acceptsUntil 0 and optimistic false, and refuses commit and commitBatch with InferenceLedgerNotOptimistic", async () => {
+    it("caches optimisticUntil 0 (acceptsUntil stays open, for TEE commitments), and refuses commit and commitBatch with InferenceLedgerNotOptimistic", async () => {
       // A model no dispute game can recompute cannot be settled optimistically: its commitments would
       // become Final without any way to challenge them.
       const core = await load(withOpaque);
       const { ledger, registry, provider2, publisher, opaqueId, policy } = core;
+      // [minStake, challengeWindow, optimisticUntil, acceptsUntil, status, inputDim, maxBatchLeaves]
       expect(plain(await ledger.commitTermsOf(opaqueId))).to.deep.equal(
-        plain([policy.minStake, policy.challengeWindow, 0n, ModelStatus.Active, 0n, 1024n, false]),
+        plain([policy.minStake, policy.challengeWindow, 0n, UINT40_MAX, ModelStatus.Active, 0n, 1024n]),
       );
       expect((await registry.getModel(opaqueId)).optimistic).to.equal(false);
       const id = commitmentId(provider2.address, opaqueId, IN, OUT, TRACE);
@@ -511,10 +512,10 @@ describe("InferenceLedger", () => {
       const { ledger, disputer, id } = await load(withCommit);
       await ledger.connect(disputer).markDisputeOpened(id);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Disputed);
-      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, false))).to.deep.equal(
+      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, false, false))).to.deep.equal(
         plain([false, 0n]),
       );
-      await expect(ledger.connect(disputer).markDisputeClosed(id, false))
+      await expect(ledger.connect(disputer).markDisputeClosed(id, false, false))
         .to.emit(ledger, "DisputeCleared")
         .withArgs(id, ZERO_HASH, 0)
         .and.not.to.emit(ledger, "Overturned");
@@ -527,7 +528,7 @@ describe("InferenceLedger", () => {
       await networkHelpers.time.increaseTo(deadline + 1000);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Disputed);
       expect(await ledger.isFinal(id)).to.equal(false);
-      await ledger.connect(disputer).markDisputeClosed(id, false);
+      await ledger.connect(disputer).markDisputeClosed(id, false, false);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Final);
       expect(await ledger.isFinal(id)).to.equal(true);
     });
@@ -537,20 +538,20 @@ describe("InferenceLedger", () => {
       const { ledger, disputer, id, deadline } = core;
       await ledger.connect(disputer).markDisputeOpened(id);
       await ledger.connect(disputer).markDisputeOpened(id);
-      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true))).to.deep.equal(
+      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true, true))).to.deep.equal(
         plain([true, 1n]),
       );
-      const tx = ledger.connect(disputer).markDisputeClosed(id, true);
+      const tx = ledger.connect(disputer).markDisputeClosed(id, true, true);
       await expect(tx).to.emit(ledger, "DisputeCleared").withArgs(id, ZERO_HASH, 1);
       await expect(tx).to.emit(ledger, "Overturned").withArgs(id, ZERO_HASH);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Overturned);
       expect((await ledger.recordOf(id)).flags).to.equal(RecordFlags.OVERTURNED);
 
       // A second proven fraud on the same commitment is not "new": the caller must not slash twice.
-      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true))).to.deep.equal(
+      expect(plain(await ledger.connect(disputer).markDisputeClosed.staticCall(id, true, true))).to.deep.equal(
         plain([false, 0n]),
       );
-      await expect(ledger.connect(disputer).markDisputeClosed(id, true)).not.to.emit(ledger, "Overturned");
+      await expect(ledger.connect(disputer).markDisputeClosed(id, true, true)).not.to.emit(ledger, "Overturned");
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Overturned);
 
       const before = await recordState(core, id);
@@ -567,8 +568,8 @@ describe("InferenceLedger", () => {
       const { ledger, disputer, id } = await load(withCommit);
       await ledger.connect(disputer).markDisputeOpened(id);
       await ledger.connect(disputer).markDisputeOpened(id);
-      await ledger.connect(disputer).markDisputeClosed(id, true);
-      await ledger.connect(disputer).markDisputeClosed(id, false);
+      await ledger.connect(disputer).markDisputeClosed(id, true, true);
+      await ledger.connect(disputer).markDisputeClosed(id, false, false);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Overturned);
       const record = await ledger.recordOf(id);
       expect([record.openDisputes, record.kind, record.flags]).to.deep.equal([
@@ -595,7 +596,7 @@ describe("InferenceLedger", () => {
         .to.emit(ledger, "DisputeMarked")
         .withArgs(id, ZERO_HASH, 2);
       expect((await ledger.recordOf(id)).openDisputes).to.equal(2n);
-      await ledger.connect(disputer).markDisputeClosed(id, false);
+      await ledger.connect(disputer).markDisputeClosed(id, false, false);
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Disputed);
     });
 
@@ -604,7 +605,7 @@ describe("InferenceLedger", () => {
       const { ledger, disputer, id, deadline } = core;
       await networkHelpers.time.setNextBlockTimestamp(deadline);
       await ledger.connect(disputer).markDisputeOpened(id);
-      await ledger.connect(disputer).markDisputeClosed(id, false);
+      await ledger.connect(disputer).markDisputeClosed(id, false, false);
       const before = await recordState(core, id);
       await expect(ledger.connect(disputer).markDisputeOpened(id))
         .to.be.revertedWithCustomError(ledger, "InferenceLedgerChallengeWindowClosed")
@@ -626,7 +627,7 @@ describe("InferenceLedger", () => {
       await expect(ledger.connect(disputer).markDisputeOpened(id))
         .to.emit(ledger, "DisputeMarked")
         .withArgs(id, ZERO_HASH, 1);
-      await expect(ledger.connect(disputer).markDisputeClosed(id, true)).to.emit(ledger, "Overturned");
+      await expect(ledger.connect(disputer).markDisputeClosed(id, true, true)).to.emit(ledger, "Overturned");
       expect(await ledger.status(id)).to.equal(CommitmentStatus.Overturned);
     });
 
@@ -639,7 +640,7 @@ describe("InferenceLedger", () => {
         await expect(ledger.connect(disputer).markDisputeOpened(id))
           .to.be.revertedWithCustomError(ledger, "InferenceLedgerUnknownRecord")
           .withArgs(id);
-        await expect(ledger.connect(disputer).markDisputeClosed(id, true))
+        await expect(ledger.connect(disputer).markDisputeClosed(id, true, true))
           .to.be.revertedWithCustomError(ledger, "InferenceLedgerUnknownRecord")
           .withArgs(id);
       }
@@ -652,7 +653,7 @@ describe("InferenceLedger", () => {
       const core = await load(withCommit);
       const { ledger, disputer, id } = core;
       const before = await recordState(core, id);
-      await expect(ledger.connect(disputer).markDisputeClosed(id, true))
+      await expect(ledger.connect(disputer).markDisputeClosed(id, true, true))
         .to.be.revertedWithCustomError(ledger, "InferenceLedgerNoOpenDispute")
         .withArgs(id);
       expect(await recordState(core, id)).to.deep.equal(before);
@@ -721,9 +722,9 @@ describe("InferenceLedger", () => {
       expect(await ledger.isFinal(batchId)).to.equal(false);
       const leafHash = leafHashOf(batch.leaves[0]);
       expect(
-        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, false)),
+        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, false, false)),
       ).to.deep.equal(plain([false, 0n]));
-      await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, false))
+      await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, false, false))
         .to.emit(ledger, "DisputeCleared")
         .withArgs(batchId, leafHash, 0)
         .and.not.to.emit(ledger, "Overturned");
@@ -734,7 +735,7 @@ describe("InferenceLedger", () => {
     it("goes Disputed -> Pending for a leaf whose dispute closes without fraud inside the window", async () => {
       const { ledger, disputer, batch, header, batchId } = await load(withBatch);
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(1), batch.leaf(1));
-      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[1]), false);
+      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[1]), false, false);
       expect(await ledger.leafStatus(header, batch.proof(1), batch.leaf(1))).to.equal(CommitmentStatus.Pending);
       expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Pending);
       expect((await ledger.recordOf(batchId)).openDisputes).to.equal(0n);
@@ -747,9 +748,9 @@ describe("InferenceLedger", () => {
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(3), batch.leaf(3));
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(3), batch.leaf(3));
       expect(
-        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true)),
+        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true, true)),
       ).to.deep.equal(plain([true, 1n]));
-      const tx = ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, true);
+      const tx = ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, true, true);
       await expect(tx).to.emit(ledger, "DisputeCleared").withArgs(batchId, leafHash, 1);
       await expect(tx).to.emit(ledger, "Overturned").withArgs(batchId, leafHash);
       expect(await ledger.leafStatus(header, batch.proof(3), batch.leaf(3))).to.equal(CommitmentStatus.Overturned);
@@ -761,9 +762,9 @@ describe("InferenceLedger", () => {
       expect((await ledger.recordOf(batchId)).flags).to.equal(RecordFlags.LEAF_OVERTURNED);
 
       expect(
-        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true)),
+        plain(await ledger.connect(disputer).markLeafDisputeClosed.staticCall(batchId, leafHash, true, true)),
       ).to.deep.equal(plain([false, 0n]));
-      await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, true)).not.to.emit(
+      await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHash, true, true)).not.to.emit(
         ledger,
         "Overturned",
       );
@@ -813,7 +814,7 @@ describe("InferenceLedger", () => {
         .withArgs(wrongId);
       await ledger.connect(provider).commit(modelId, IN, OUT, TRACE, "0x");
       const single = commitmentId(provider.address, modelId, IN, OUT, TRACE);
-      await expect(ledger.connect(disputer).markLeafDisputeClosed(single, leafHashOf(batch.leaves[0]), true))
+      await expect(ledger.connect(disputer).markLeafDisputeClosed(single, leafHashOf(batch.leaves[0]), true, true))
         .to.be.revertedWithCustomError(ledger, "InferenceLedgerUnknownRecord")
         .withArgs(single);
       expect(await ledger.status(wrongId)).to.equal(CommitmentStatus.None);
@@ -839,7 +840,7 @@ describe("InferenceLedger", () => {
       const { ledger, disputer, batch, header, batchId } = core;
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
       const before = await recordState(core, batchId);
-      await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[1]), false))
+      await expect(ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[1]), false, false))
         .to.be.revertedWithCustomError(ledger, "InferenceLedgerNoOpenDispute")
         .withArgs(batchId);
       expect(await recordState(core, batchId)).to.deep.equal(before);
@@ -1018,7 +1019,7 @@ describe("InferenceLedger", () => {
       // The leaf dispute that was already open still closes; its leaf is not overturned a second time
       // on its own record, and the batch stays Overturned.
       const leaf0 = leafHashOf(batch.leaves[0]);
-      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leaf0, false);
+      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leaf0, false, false);
       await networkHelpers.time.increaseTo(deadline + 1);
       expect(await ledger.status(batchId)).to.equal(CommitmentStatus.Overturned);
       expect(await leafStatuses(core)).to.deep.equal(all(CommitmentStatus.Overturned));
@@ -1050,8 +1051,8 @@ describe("InferenceLedger", () => {
         const calls = [
           ledger.connect(who).markDisputeOpened(id),
           ledger.connect(who).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0)),
-          ledger.connect(who).markDisputeClosed(id, true),
-          ledger.connect(who).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[0]), true),
+          ledger.connect(who).markDisputeClosed(id, true, true),
+          ledger.connect(who).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[0]), true, true),
           ledger.connect(who).markDisclosureOpened(header),
           ledger.connect(who).markDisclosureClosed(header, false),
         ];
@@ -1133,14 +1134,15 @@ describe("InferenceLedger", () => {
     it("syncCommitTerms accepts only the bound registry, not the stake manager or anyone else", async () => {
       const { ledger, registry, stakeManager, outsider } = await load(freshLedger);
       const modelId = h(ethers, "forged model");
+      // Distinct values in every field, so that a field read from the wrong bits cannot pass.
       const terms = {
-        minStake: 0n,
+        minStake: 7n,
         challengeWindow: 1,
-        acceptsUntil: UINT48_MAX,
+        optimisticUntil: 5,
+        acceptsUntil: UINT40_MAX,
         status: ModelStatus.Active,
         inputDim: 3,
         maxBatchLeaves: 2,
-        optimistic: true,
       };
       const smAddress = await stakeManager.getAddress();
       await networkHelpers.impersonateAccount(smAddress);
@@ -1151,16 +1153,16 @@ describe("InferenceLedger", () => {
           .to.be.revertedWithCustomError(ledger, "InferenceLedgerUnauthorizedSource")
           .withArgs(who.address);
       }
-      expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(plain([0n, 0n, 0n, 0n, 0n, 0n, false]));
+      expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(plain([0n, 0n, 0n, 0n, 0n, 0n, 0n]));
 
       const regAddress = await registry.getAddress();
       await networkHelpers.impersonateAccount(regAddress);
       await networkHelpers.setBalance(regAddress, E(1));
       await expect(ledger.connect(await ethers.getSigner(regAddress)).syncCommitTerms(modelId, terms))
         .to.emit(ledger, "CommitTermsSynced")
-        .withArgs(modelId, [0n, 1n, UINT48_MAX, ModelStatus.Active, 3n, 2n, true]);
+        .withArgs(modelId, [7n, 1n, 5n, UINT40_MAX, ModelStatus.Active, 3n, 2n]);
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
-        plain([0n, 1n, UINT48_MAX, ModelStatus.Active, 3n, 2n, true]),
+        plain([7n, 1n, 5n, UINT40_MAX, ModelStatus.Active, 3n, 2n]),
       );
     });
 
@@ -1204,16 +1206,19 @@ describe("InferenceLedger", () => {
 
     it("commitTermsOf follows registration, deprecation and revocation", async () => {
       const { ledger, registry, publisher, modelId, policy } = await load(withModel);
+      // [minStake, challengeWindow, optimisticUntil, acceptsUntil, status, inputDim, maxBatchLeaves]: a dense
+      // model's optimisticUntil is its acceptsUntil, the registry's "never" clamped to 40 bits while active.
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
-        plain([policy.minStake, policy.challengeWindow, UINT48_MAX, ModelStatus.Active, INPUT_DIM, 1024, true]),
+        plain([policy.minStake, policy.challengeWindow, UINT40_MAX, UINT40_MAX, ModelStatus.Active, INPUT_DIM, 1024]),
       );
+      expect((await registry.getModel(modelId)).acceptsUntil).to.equal(2n ** 48n - 1n);
       const d = await txTime(ethers, await registry.connect(publisher).deprecateModel(modelId, 500));
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
-        plain([policy.minStake, policy.challengeWindow, d + 500, ModelStatus.Deprecated, INPUT_DIM, 1024, true]),
+        plain([policy.minStake, policy.challengeWindow, d + 500, d + 500, ModelStatus.Deprecated, INPUT_DIM, 1024]),
       );
       const r = await txTime(ethers, await registry.connect(publisher).revokeModel(modelId));
       expect(plain(await ledger.commitTermsOf(modelId))).to.deep.equal(
-        plain([policy.minStake, policy.challengeWindow, r, ModelStatus.Revoked, INPUT_DIM, 1024, true]),
+        plain([policy.minStake, policy.challengeWindow, r, r, ModelStatus.Revoked, INPUT_DIM, 1024]),
       );
     });
   });
@@ -1265,7 +1270,7 @@ describe("InferenceLedger", () => {
       await ledger.connect(disputer).markDisputeOpened(id);
       await networkHelpers.time.increaseTo(deadline + 1);
       expect(plain(await ledger.finalityOf(id))).to.deep.equal(plain([CommitmentStatus.Disputed, Finality.None]));
-      await ledger.connect(disputer).markDisputeClosed(id, false);
+      await ledger.connect(disputer).markDisputeClosed(id, false, false);
       expect(plain(await ledger.finalityOf(id))).to.deep.equal(plain([CommitmentStatus.Final, CW]));
     });
 
@@ -1274,7 +1279,7 @@ describe("InferenceLedger", () => {
       expect(plain(await ledger.finalityOf(batchId))).to.deep.equal(plain([CommitmentStatus.Pending, Finality.None]));
       await networkHelpers.time.setNextBlockTimestamp(deadline);
       await ledger.connect(disputer).markLeafDisputeOpened(header, batch.proof(0), batch.leaf(0));
-      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[0]), true);
+      await ledger.connect(disputer).markLeafDisputeClosed(batchId, leafHashOf(batch.leaves[0]), true, true);
       expect(plain(await ledger.finalityOf(batchId))).to.deep.equal(
         plain([CommitmentStatus.Overturned, Finality.None]),
       );

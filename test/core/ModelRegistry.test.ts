@@ -17,6 +17,7 @@ import {
   plain,
   TINY_LAYERS,
   txTime,
+  UINT40_MAX,
   UINT48_MAX,
   ZERO_HASH,
   type Core,
@@ -40,16 +41,20 @@ function idOf(label: string, layers: Layer[] = MNIST_LAYERS, publisher = publish
 }
 
 function policyTuple(p: Core["policy"]) {
-  return [p.challengeWindow, p.responseWindow, p.minStake, p.slashAmount, p.challengerBond];
+  return [p.challengeWindow, p.responseWindow, p.minStake, p.slashAmount, p.challengerBond, p.teeMode, p.teeWindow];
 }
 
 function layerTuples(layers: readonly Layer[]) {
   return layers.map((l) => [l.inDim, l.outDim, l.multiplier, l.shift, l.relu]);
 }
 
-/** The ledger's cached CommitTerms tuple of an optimistic (dense) model. */
+/**
+ * The ledger's cached CommitTerms tuple of an optimistic (dense) model: [minStake, challengeWindow,
+ * optimisticUntil, acceptsUntil, status, inputDim, maxBatchLeaves], with optimisticUntil = acceptsUntil (the
+ * 40-bit value: UINT40_MAX while active).
+ */
 function termsTuple(p: Core["policy"], acceptsUntil: bigint | number, status: bigint, inDim = 784, maxLeaves = 1024) {
-  return [p.minStake, p.challengeWindow, acceptsUntil, status, inDim, maxLeaves, true];
+  return [p.minStake, p.challengeWindow, acceptsUntil, acceptsUntil, status, inDim, maxLeaves];
 }
 
 describe("ModelRegistry", () => {
@@ -167,15 +172,17 @@ describe("ModelRegistry", () => {
         );
     });
 
-    it("writes the model's commit terms (input length, batch limit, optimistic) into the ledger's admission cache", async () => {
+    it("writes the model's commit terms (input length, batch limit, optimisticUntil = acceptsUntil, the registry's never clamped to 40 bits) into the ledger's admission cache", async () => {
       const { registry, ledger, publisher, policy } = await networkHelpers.loadFixture(deployed);
       const tx = registry.connect(publisher).registerModel(content("fresh"), policy);
       await expect(tx)
         .to.emit(ledger, "CommitTermsSynced")
-        .withArgs(idOf("fresh"), termsTuple(policy, UINT48_MAX, ModelStatus.Active));
+        .withArgs(idOf("fresh"), termsTuple(policy, UINT40_MAX, ModelStatus.Active));
       expect(plain(await ledger.commitTermsOf(idOf("fresh")))).to.deep.equal(
-        plain(termsTuple(policy, UINT48_MAX, ModelStatus.Active)),
+        plain(termsTuple(policy, UINT40_MAX, ModelStatus.Active)),
       );
+      // The registry itself keeps its 48-bit "never".
+      expect((await registry.getModel(idOf("fresh"))).acceptsUntil).to.equal(UINT48_MAX);
     });
 
     for (const field of ["weightsRoot", "engineId"] as const) {
@@ -383,7 +390,7 @@ describe("ModelRegistry", () => {
     });
 
     describe("opaque engines", () => {
-      it("registers a model of another engine as not optimistic: no layers, the given graph hash, acceptsUntil 0 in the ledger", async () => {
+      it("registers a model of another engine as not optimistic: no layers, the given graph hash, optimisticUntil 0 in the ledger", async () => {
         const { registry, ledger, publisher, policy } = await networkHelpers.loadFixture(deployed);
         const spec = opaqueSpec(ethers, "opaque");
         const id = modelIdOfSpec(publisher.address, spec);
@@ -392,7 +399,7 @@ describe("ModelRegistry", () => {
         );
         await expect(registry.connect(publisher).registerModel(spec, policy))
           .to.emit(ledger, "CommitTermsSynced")
-          .withArgs(id, [policy.minStake, policy.challengeWindow, 0n, ModelStatus.Active, 0n, 1024n, false]);
+          .withArgs(id, [policy.minStake, policy.challengeWindow, 0n, UINT40_MAX, ModelStatus.Active, 0n, 1024n]);
         const m = await registry.getModel(id);
         expect(m.optimistic).to.equal(false);
         expect(m.graphHash).to.equal(spec.graphHash);
@@ -405,8 +412,9 @@ describe("ModelRegistry", () => {
           .to.be.revertedWithCustomError(registry, "ModelRegistryUnknownLayer")
           .withArgs(id, 1);
         const terms = await ledger.commitTermsOf(id);
-        expect(terms.optimistic).to.equal(false);
-        expect(terms.acceptsUntil).to.equal(0n);
+        // Refused by the ledger's optimistic path; acceptsUntil only governs TEE-signed commitments.
+        expect(terms.optimisticUntil).to.equal(0n);
+        expect(terms.acceptsUntil).to.equal(UINT40_MAX);
       });
 
       it("acceptsCommitments is false for a model the ledger refuses (not optimistic)", async () => {
@@ -434,18 +442,18 @@ describe("ModelRegistry", () => {
         );
       });
 
-      it("keeps acceptsUntil 0 in the ledger through deprecation and revocation", async () => {
+      it("keeps optimisticUntil 0 in the ledger through deprecation and revocation, while acceptsUntil follows them", async () => {
         const { registry, ledger, publisher, policy } = await networkHelpers.loadFixture(deployed);
         const spec = opaqueSpec(ethers, "opaque");
         const id = modelIdOfSpec(publisher.address, spec);
         await registry.connect(publisher).registerModel(spec, policy);
-        await registry.connect(publisher).deprecateModel(id, 1000);
+        const d = await txTime(ethers, await registry.connect(publisher).deprecateModel(id, 1000));
         expect(plain(await ledger.commitTermsOf(id))).to.deep.equal(
-          plain([policy.minStake, policy.challengeWindow, 0n, ModelStatus.Deprecated, 0n, 1024n, false]),
+          plain([policy.minStake, policy.challengeWindow, 0n, d + 1000, ModelStatus.Deprecated, 0n, 1024n]),
         );
-        await registry.connect(publisher).revokeModel(id);
+        const r = await txTime(ethers, await registry.connect(publisher).revokeModel(id));
         expect(plain(await ledger.commitTermsOf(id))).to.deep.equal(
-          plain([policy.minStake, policy.challengeWindow, 0n, ModelStatus.Revoked, 0n, 1024n, false]),
+          plain([policy.minStake, policy.challengeWindow, 0n, r, ModelStatus.Revoked, 0n, 1024n]),
         );
       });
     });
@@ -709,7 +717,7 @@ describe("ModelRegistry", () => {
         );
       await expect(tx)
         .to.emit(ledger, "CommitTermsSynced")
-        .withArgs(v2, [policy.minStake, 2 * 3600, UINT48_MAX, ModelStatus.Active, 16n, 1024n, true]);
+        .withArgs(v2, [policy.minStake, 2 * 3600, UINT40_MAX, UINT40_MAX, ModelStatus.Active, 16n, 1024n]);
       const m2 = await registry.getModel(v2);
       expect(m2.version).to.equal(2n);
       expect(m2.predecessor).to.equal(modelId);

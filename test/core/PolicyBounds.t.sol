@@ -860,7 +860,11 @@ contract PolicyBoundsTest is VerityBase {
         assertEq(cached.maxBatchLeaves, model.maxBatchLeaves, "cache vs registry: maxBatchLeaves");
         assertEq(cached.minStake, minStake, "cached minStake");
         assertEq(cached.challengeWindow, challengeWindow, "cached challengeWindow");
-        assertEq(cached.acceptsUntil, acceptsUntil > type(uint40).max ? type(uint40).max : acceptsUntil, "cached acceptsUntil");
+        assertEq(
+            cached.acceptsUntil,
+            acceptsUntil > type(uint40).max ? type(uint40).max : acceptsUntil,
+            "cached acceptsUntil"
+        );
         assertEq(uint8(cached.status), uint8(status), "cached status");
         assertEq(cached.inputDim, 2, "cached inputDim");
         assertEq(cached.maxBatchLeaves, GasBounds.maxBatchLeaves(2), "cached maxBatchLeaves");

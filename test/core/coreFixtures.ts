@@ -44,6 +44,8 @@ export const Bounds = {
 } as const;
 
 export const UINT48_MAX = 2n ** 48n - 1n;
+/** The ledger's "never" in `CommitTerms` (the registry's type(uint48).max, clamped to 40 bits). */
+export const UINT40_MAX = 2n ** 40n - 1n;
 export const UINT96_MAX = 2n ** 96n - 1n;
 export const ZERO_HASH = "0x" + "00".repeat(32);
 export const DEFAULT_ADMIN_ROLE = ZERO_HASH;

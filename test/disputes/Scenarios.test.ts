@@ -759,8 +759,11 @@ describe("DisputeGame scenarios on the MNIST model", () => {
         .filter((fn) => !fn.constant)
         .map((fn) => fn.name)
         .sort();
+      // allowEnvironment / disallowEnvironment edit the model's environment set, never its policy (checked below).
       expect(writers).to.deep.equal([
+        "allowEnvironment",
         "deprecateModel",
+        "disallowEnvironment",
         "grantRole",
         "registerModel",
         "registerVersion",
@@ -774,6 +777,15 @@ describe("DisputeGame scenarios on the MNIST model", () => {
         .to.be.revertedWithCustomError(registry, "ModelRegistryAlreadyRegistered")
         .withArgs(modelId);
       expect((await registry.policyOf(modelId)).challengerBond).to.equal(f.policy.challengerBond);
+      const policyBefore = [...(await registry.policyOf(modelId))];
+      const env = ethers.id("some environment");
+      await expect(registry.connect(f.publisher).allowEnvironment(modelId, env))
+        .to.be.revertedWithCustomError(registry, "ModelRegistryTeeNotAccepted")
+        .withArgs(modelId);
+      await expect(registry.connect(f.publisher).disallowEnvironment(modelId, env))
+        .to.be.revertedWithCustomError(registry, "ModelRegistryEnvironmentNotAllowed")
+        .withArgs(modelId, env);
+      expect([...(await registry.policyOf(modelId))]).to.deep.equal(policyBefore);
     });
 
     it("pays the challenger share snapshotted at opening even when governance changes it mid-game", async () => {

@@ -1,8 +1,10 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import VerityLocal from "../../ignition/modules/VerityLocal.js";
 import type {
+  AttestationServiceVerifier,
   BatchDisclosure,
   DisputeGame,
+  EnvironmentRegistry,
   InferenceLedger,
   MockERC20,
   ModelRegistry,
@@ -54,12 +56,30 @@ export async function deployVerity(connection: NetworkConnection) {
     "BatchDisclosure",
     await deployed.batchDisclosure.getAddress(),
   )) as unknown as BatchDisclosure;
+  const environmentRegistry = (await ethers.getContractAt(
+    "EnvironmentRegistry",
+    await deployed.environmentRegistry.getAddress(),
+  )) as unknown as EnvironmentRegistry;
+  const attestationService = (await ethers.getContractAt(
+    "AttestationServiceVerifier",
+    await deployed.attestationService.getAddress(),
+  )) as unknown as AttestationServiceVerifier;
   const signers = await ethers.getSigners();
   for (const signer of signers.slice(0, 8)) {
     await token.mint(signer.address, ethers.parseEther("1000000"));
     await token.connect(signer).approve(await stakeManager.getAddress(), ethers.MaxUint256);
   }
-  return { token, ledger, registry, stakeManager, disputeGame, batchDisclosure, signers };
+  return {
+    token,
+    ledger,
+    registry,
+    stakeManager,
+    disputeGame,
+    batchDisclosure,
+    environmentRegistry,
+    attestationService,
+    signers,
+  };
 }
 
 /** Random non-zero 32-byte value. */

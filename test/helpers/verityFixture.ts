@@ -29,6 +29,8 @@ export async function connectedMnist(connection: NetworkConnection, prefix: stri
     ledger: await f.ledger.getAddress(),
     disputeGame: await f.disputeGame.getAddress(),
     batchDisclosure: await f.batchDisclosure.getAddress(),
+    environments: await f.environmentRegistry.getAddress(),
+    attestationService: await f.attestationService.getAddress(),
   };
   const work = mkdtempSync(path.join(os.tmpdir(), prefix));
   const as = (signer: (typeof f.signers)[number]) => Verity.connect({ runner: signer, addresses });

@@ -4,20 +4,24 @@ pragma solidity ^0.8.28;
 import {Test} from "./Test.sol";
 import {BatchDisclosure} from "../../contracts/disputes/BatchDisclosure.sol";
 import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
+import {EnvironmentRegistry} from "../../contracts/environments/EnvironmentRegistry.sol";
 import {InferenceLedger} from "../../contracts/ledger/InferenceLedger.sol";
 import {DenseInt8} from "../../contracts/libraries/DenseInt8.sol";
 import {DisputeTinyModel} from "../../contracts/mocks/DisputeTinyModel.sol";
+import {MockAttestationVerifier} from "../../contracts/mocks/MockAttestationVerifier.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {ModelRegistry} from "../../contracts/registry/ModelRegistry.sol";
 import {StakeManager} from "../../contracts/staking/StakeManager.sol";
 import {CommitmentKey, Inference} from "../../contracts/types/Commitment.sol";
 import {LayerSpec} from "../../contracts/types/LayerSpec.sol";
 import {ModelPolicy, ModelSpec} from "../../contracts/types/Model.sol";
-import {TeeMode} from "../../contracts/types/Environment.sol";
+import {Attestation, TcbStatus, TeeMode, TeeType} from "../../contracts/types/Environment.sol";
+import {TeeSeal} from "../../contracts/types/Commitment.sol";
 
 /// @notice The protocol as ignition/modules/core.ts deploys it, for Solidity tests: a mintable token, the
-/// ledger, the registry, the stake manager, the dispute game and the batch disclosure, with the ledger's
-/// sources bound and DISPUTE_ROLE granted to both dispute contracts on the ledger and the stake manager.
+/// ledger, the registry, the stake manager, the dispute game, the batch disclosure and the environment
+/// registry, with the ledger's sources bound and DISPUTE_ROLE granted to both dispute contracts on the ledger
+/// and the stake manager. Enclave keys register through `MockAttestationVerifier` (approved here).
 /// The test contract is the admin (and so a governor of the registry). Helpers register the tiny two-layer
 /// model (`DisputeTinyModel`), stake providers and commit.
 abstract contract VerityBase is Test {
@@ -35,6 +39,8 @@ abstract contract VerityBase is Test {
     DisputeGame internal game;
     BatchDisclosure internal disclosure;
     DisputeTinyModel internal tiny;
+    EnvironmentRegistry internal environments;
+    MockAttestationVerifier internal attestations;
 
     // ------------------------------------------------------------------ deployment
 
@@ -59,7 +65,63 @@ abstract contract VerityBase is Test {
         ledger.grantRole(ledger.DISPUTE_ROLE(), address(disclosure));
         stake.grantRole(stake.DISPUTE_ROLE(), address(disclosure));
 
+        environments = new EnvironmentRegistry(address(this), ledger);
+        ledger.bindEnvironments(address(environments));
+        attestations = new MockAttestationVerifier();
+        environments.approveVerifier(attestations);
+
         tiny = new DisputeTinyModel();
+    }
+
+    // ------------------------------------------------------------------ environments
+
+    /// @notice Approves the SGX environment with measurement `bytes32(n) ‖ bytes32(n)`; returns its id.
+    function approveSgx(uint256 n) internal returns (bytes32 environment) {
+        return environments.approveEnvironment(TeeType.IntelSgx, abi.encodePacked(bytes32(n), bytes32(n)), "");
+    }
+
+    /// @notice `operator` registers the enclave key of `privateKey` in SGX environment `n` for `lifetime`.
+    function registerKey(
+        address operator,
+        uint256 privateKey,
+        uint256 n,
+        uint48 lifetime
+    ) internal returns (address key) {
+        key = vm.addr(privateKey);
+        vm.prank(operator);
+        bytes32 nonce = environments.issueNonce();
+        bytes memory evidence = abi.encode(
+            Attestation({
+                teeType: TeeType.IntelSgx,
+                measurement: abi.encodePacked(bytes32(n), bytes32(n)),
+                enclaveKey: key,
+                binding: keccak256(abi.encode(block.chainid, address(environments), key, nonce)),
+                tcbStatus: TcbStatus.UpToDate,
+                notAfter: type(uint64).max
+            })
+        );
+        vm.prank(operator);
+        environments.registerEnclave(attestations, evidence, nonce, uint48(vm.getBlockTimestamp()) + lifetime);
+    }
+
+    /// @notice The enclave key `privateKey`'s seal over one inference (EIP-712 `TeeCommitment`).
+    function sealOf(
+        uint256 privateKey,
+        bytes32 modelId,
+        Inference memory inference,
+        bytes32 environment,
+        uint64 nonce
+    ) internal view returns (TeeSeal memory seal) {
+        seal = TeeSeal({
+            environment: environment,
+            enclaveKey: vm.addr(privateKey),
+            nonce: nonce,
+            deadline: uint64(vm.getBlockTimestamp() + 1 hours),
+            v: 0,
+            r: 0,
+            s: 0
+        });
+        (seal.v, seal.r, seal.s) = vm.sign(privateKey, ledger.teeCommitmentDigest(modelId, inference, seal));
     }
 
     // ------------------------------------------------------------------ models

@@ -7,6 +7,7 @@ import { CliContext } from "../context.js";
 import { CliError } from "../errors.js";
 import { checkWidth, loadModel, mnistDigits, readInputFile, resolveModelId, type ModelIdOptions } from "../inputs.js";
 import { parseFault, parseIndexList } from "../parse.js";
+import { TEE_KEY_PASSWORD_ENV, environmentForKey, loadTeeKey } from "./env.js";
 
 /** Default folder of the traces the provider daemon answers disputes from. */
 export const DEFAULT_TRACE_DIR = ".verity/traces";
@@ -22,6 +23,8 @@ interface CommitOptions extends ModelIdOptions {
   traceDir: string;
   fault?: string[];
   withholdInputs: boolean;
+  teeKey?: string;
+  environment?: string;
 }
 
 /** Registers `verity commit`. */
@@ -46,6 +49,14 @@ export function registerCommit(program: Command): void {
     )
     .option("--model-id <id>", "the registration to commit under (default: the model file's only registration)")
     .option("--publisher <address>", "commit under this publisher's registration of the model file")
+    .option(
+      "--tee-key <keyfile>",
+      `seal the commitments with this registered enclave key (commitTee / commitTeeBatch): a JSON file {"privateKey": "0x..."}, or an encrypted Ethereum JSON keystore (Web3 Secret Storage v3) whose password is in ${TEE_KEY_PASSWORD_ENV}`,
+    )
+    .option(
+      "--environment <id>",
+      "with --tee-key: the environment the key was attested in (default: its registered one)",
+    )
     .action(async (modelFile: string, inputFiles: string[], options: CommitOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const model = await loadModel(modelFile);
@@ -60,10 +71,19 @@ export function registerCommit(program: Command): void {
       if (uriBytes > MAX_URI_BYTES) {
         throw new CliError(`--input-uri is ${uriBytes} bytes, the ledger takes at most ${MAX_URI_BYTES}`);
       }
+      if (options.environment !== undefined && options.teeKey === undefined) {
+        throw new CliError("--environment applies with --tee-key only");
+      }
+      const enclave = options.teeKey === undefined ? undefined : await loadTeeKey(options.teeKey);
       const verity = await ctx.verity();
       const modelId = await resolveModelId(verity, model, options);
-      const agent = new ProviderAgent(verity, model, new TraceStore(path.resolve(options.traceDir)), modelId);
+      const tee =
+        enclave === undefined
+          ? undefined
+          : { enclave, environment: await environmentForKey(verity, enclave.address, options.environment) };
+      const agent = new ProviderAgent(verity, model, new TraceStore(path.resolve(options.traceDir)), modelId, { tee });
       const provider = await ctx.address();
+      const teeJson = tee === undefined ? {} : { tee: { enclaveKey: enclave!.address, environment: tee.environment } };
 
       if (options.batch) {
         const dataFile = path.resolve(options.dataFile ?? path.join(".verity", "batches", `batch-${Date.now()}.json`));
@@ -93,6 +113,7 @@ export function registerCommit(program: Command): void {
             root,
             count: results.length,
             dataFile,
+            ...teeJson,
             leaves,
           },
           [
@@ -131,6 +152,7 @@ export function registerCommit(program: Command): void {
           contentHash: agent.commitments.contentHash,
           provider,
           inputPublic: options.inputUri === undefined,
+          ...teeJson,
           commitments,
         },
         commitments.map((c) => c.id),

@@ -6,9 +6,13 @@ import { CliContext, parseIndex } from "../context.js";
 import { CliError } from "../errors.js";
 import { loadModel, resolveModelId } from "../inputs.js";
 import { formatAmount, parseAddress, parseAmount, parseBytes32, parseSeconds } from "../parse.js";
+import { formatDuration, parseDuration, parseTeeMode } from "./env.js";
 
 /** Model status names (contracts/types/Model.sol). */
 const MODEL_STATUS = ["None", "Active", "Deprecated", "Revoked"] as const;
+
+/** TEE mode names (contracts/types/Environment.sol `TeeMode`). */
+const TEE_MODE = ["none", "window", "instant"] as const;
 
 interface RegisterOptions {
   challengeWindow?: string;
@@ -17,6 +21,8 @@ interface RegisterOptions {
   slash?: string;
   bond?: string;
   uri?: string;
+  teeMode?: string;
+  teeWindow?: string;
 }
 
 /** Registers `verity model register|show|id`. */
@@ -33,6 +39,14 @@ export function registerModel(program: Command): void {
     .option("--slash <n>", "amount slashed from a provider proven wrong, token units (default 50)")
     .option("--bond <n>", "challenger bond, token units (default 10)")
     .option("--uri <u>", "metadata URI (default: the model file path)")
+    .option(
+      "--tee-mode <mode>",
+      "how enclave-signed commitments settle: none (refused, default), window (a shorter challenge window), instant (final at once, slashable during an accountability period)",
+    )
+    .option(
+      "--tee-window <duration>",
+      "window: the shortened challenge window (60 s .. challenge window - 1 s); instant: the accountability period (0 .. 30 d); e.g. 10m, 1h, 7d",
+    )
     .action(async (file: string, options: RegisterOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const parsed = await loadModel(file);
@@ -44,6 +58,14 @@ export function registerModel(program: Command): void {
       if (options.minStake !== undefined) policy.minStake = parseAmount(options.minStake, "--min-stake");
       if (options.slash !== undefined) policy.slashAmount = parseAmount(options.slash, "--slash");
       if (options.bond !== undefined) policy.challengerBond = parseAmount(options.bond, "--bond");
+      const teeMode = options.teeMode === undefined ? 0 : parseTeeMode(options.teeMode);
+      if (teeMode === 0 && options.teeWindow !== undefined)
+        throw new CliError("--tee-window needs --tee-mode window or instant");
+      if (teeMode !== 0 && options.teeWindow === undefined) {
+        throw new CliError(`--tee-mode ${TEE_MODE[teeMode]} needs --tee-window <duration>`);
+      }
+      policy.teeMode = teeMode;
+      policy.teeWindow = options.teeWindow === undefined ? 0 : parseDuration(options.teeWindow, "--tee-window");
       const verity = await ctx.verity();
       const tx = await verity.registry.registerModel(parsed, { metadataURI: options.uri ?? file, policy });
       const modelId = await tx.wait();
@@ -68,6 +90,8 @@ export function registerModel(program: Command): void {
       const m = await verity.registry.get(modelId);
       const accepts = await verity.registry.acceptsCommitments(modelId);
       const bounds = await verity.registry.gasBoundsOf(modelId);
+      const environments = await verity.registry.environmentsOf(modelId);
+      const teeMode = TEE_MODE[Number(m.policy.teeMode)] ?? String(m.policy.teeMode);
       const record = {
         modelId,
         contentHash: m.contentHash,
@@ -92,9 +116,10 @@ export function registerModel(program: Command): void {
           minStake: m.policy.minStake,
           slashAmount: m.policy.slashAmount,
           challengerBond: m.policy.challengerBond,
-          teeMode: Number(m.policy.teeMode),
+          teeMode,
           teeWindow: Number(m.policy.teeWindow),
         },
+        environments,
       };
       ctx.emit(
         record,
@@ -116,6 +141,16 @@ export function registerModel(program: Command): void {
           `  minStake        ${formatAmount(record.policy.minStake)}`,
           `  slashAmount     ${formatAmount(record.policy.slashAmount)}`,
           `  challengerBond  ${formatAmount(record.policy.challengerBond)}`,
+          `  TEE mode        ${teeMode}${
+            teeMode === "window"
+              ? ` (TEE-sealed commitments final after ${formatDuration(record.policy.teeWindow)})`
+              : teeMode === "instant"
+                ? ` (TEE-sealed commitments final at once, slashable for ${formatDuration(record.policy.teeWindow)})`
+                : ""
+          }`,
+          ...(environments.length === 0 && teeMode === "none"
+            ? []
+            : [`  environments    ${environments.length === 0 ? "none allowed" : environments.join(", ")}`]),
         ],
         { always: true },
       );

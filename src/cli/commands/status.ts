@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import { isHexString } from "ethers";
 import {
   CommitmentStatus,
-  Finality,
   Outcome,
   Phase,
   RecordFlags,
@@ -20,6 +19,7 @@ import {
 } from "../../sdk/index.js";
 import { CliContext, existingPath } from "../context.js";
 import { CliError } from "../errors.js";
+import { formatTime } from "../../sdk/errors.js";
 import { formatAmount, parseBytes32 } from "../parse.js";
 
 /** Registers `verity status` and `verity dispute`. */
@@ -47,9 +47,11 @@ export function registerStatus(program: Command): void {
       if (kind === "None") throw new CliError(`no commitment or batch with id ${id} on this deployment`);
       const finalityOf = await verity.ledger.finalityOf(id);
       const status = CommitmentStatus[finalityOf.status];
-      const finality = Finality[finalityOf.finality];
+      const finality = finalityOf.finality;
       const deadline = record.challengeDeadline;
-      const event = await committedEvent(verity, id, kind === "Batch");
+      const isTee = hasFlag(record.flags, RecordFlags.TEE);
+      const tee = isTee ? await verity.ledger.teeRecordOf(id) : undefined;
+      const event = await committedEvent(verity, id, kind === "Batch", isTee);
       const flags = {
         overturned: hasFlag(record.flags, RecordFlags.OVERTURNED),
         ...(kind === "Single"
@@ -70,8 +72,31 @@ export function registerStatus(program: Command): void {
         challengeDeadline: deadline,
         openDisputes: record.openDisputes,
         ...flags,
+        ...(tee === undefined
+          ? {}
+          : {
+              tee: {
+                enclaveKey: tee.enclaveKey,
+                environment: tee.environment,
+                mode: tee.mode,
+                teeDeadline: tee.teeDeadline,
+                fallbackDeadline: tee.fallbackDeadline,
+                trustLostAt: tee.trustLostAt,
+                provenWrong: tee.provenWrong,
+              },
+            }),
         ...event,
       };
+      const teeText =
+        tee === undefined
+          ? []
+          : [
+              `  enclave key     ${tee.enclaveKey}`,
+              `  environment     ${tee.environment}`,
+              `  TEE mode        ${tee.mode}${tee.mode === "Window" ? `, TEE window until ${formatTime(tee.teeDeadline)}` : `, accountable until ${formatTime(tee.teeDeadline)}`}`,
+              `  trust lost at   ${tee.trustLostAt === 0 ? "never (key and environment trusted)" : formatTime(tee.trustLostAt)}`,
+              `  proven wrong    ${tee.provenWrong ? "yes" : "no"}`,
+            ];
       const flagText = Object.entries(flags)
         .filter(([, on]) => on)
         .map(([name]) => name)
@@ -86,6 +111,7 @@ export function registerStatus(program: Command): void {
             `  challenge until ${new Date(deadline * 1000).toISOString()}`,
             `  open disputes   ${base.openDisputes}`,
             `  flags           ${flagText === "" ? "none" : flagText}`,
+            ...teeText,
             ...Object.entries(event).map(([k, v]) => `  ${k.padEnd(15)} ${String(v)}`),
           ],
           { always: true },
@@ -190,9 +216,40 @@ export function registerStatus(program: Command): void {
 }
 
 /** What the commitment's event adds to its record (empty if the node cannot return the log). */
-async function committedEvent(verity: Verity, id: string, isBatch: boolean): Promise<Record<string, string | number>> {
+async function committedEvent(
+  verity: Verity,
+  id: string,
+  isBatch: boolean,
+  isTee: boolean,
+): Promise<Record<string, string | number>> {
   const ledger = verity.ledger.contract;
   try {
+    if (isTee && isBatch) {
+      const events = await ledger.queryFilter(ledger.filters.TeeBatchCommitted(id));
+      if (events.length === 0) return {};
+      const a = events[0].args;
+      return {
+        modelId: a.modelId,
+        root: a.root,
+        count: Number(a.count),
+        dataURI: a.dataURI,
+        binding: a.binding,
+        block: events[0].blockNumber,
+      };
+    }
+    if (isTee) {
+      const events = await ledger.queryFilter(ledger.filters.TeeInferenceCommitted(id));
+      if (events.length === 0) return {};
+      const a = events[0].args;
+      return {
+        modelId: a.modelId,
+        inputHash: a.inference.inputHash,
+        outputHash: a.inference.outputHash,
+        traceRoot: a.inference.traceRoot,
+        binding: a.binding,
+        block: events[0].blockNumber,
+      };
+    }
     if (isBatch) {
       const events = await ledger.queryFilter(ledger.filters.BatchCommitted(id));
       if (events.length === 0) return {};
@@ -243,6 +300,8 @@ function leafQuery(
     String(event.root ?? batchFile?.root ?? ""),
     Number(event.count ?? batchFile?.count ?? 0),
   );
+  // A TEE-sealed batch's id binds the signed digest (its event's `binding`).
+  if (typeof event.binding === "string") header.binding = event.binding;
   if (!isHexString(header.modelId, 32) || !isHexString(header.root, 32)) {
     throw new CliError(`cannot find batch ${batchId}'s header on-chain: pass the batch data file as --proof-file`);
   }

@@ -21,6 +21,7 @@ import {
 import type { LogRangeOptions } from "../clients/registry.js";
 import type { FetchOptions } from "../fetch.js";
 import { batchIdOf, leafHashOf } from "../ids.js";
+import { findCommitmentEvent } from "../logs.js";
 import type { Verity } from "../verity.js";
 import { checkInput, readInputURI, uriOf, type InputCheck } from "./inputs.js";
 
@@ -32,6 +33,11 @@ export type Finding =
       modelId: string;
       provider: string;
       inference: InferenceHashes;
+      /**
+       * The commitment's `binding`: set for a TEE-signed commitment (the digest its enclave key signed),
+       * absent (zero) for `commit`. Its dispute names it in `CommitmentKey.binding`.
+       */
+      binding?: string;
       /** The committed input is not public (behind a URI, missing, or other bytes): demand it on-chain. */
       demandInput: boolean;
       /** The committed input (hashing to inputHash) has the wrong length: structural fraud, proven with these bytes. */
@@ -77,7 +83,9 @@ interface FollowedModel {
  * A challenger (the watchtower's brain): follows model files, that is every registration of their content
  * by any publisher (the content is what it can re-execute); re-executes commitments from their on-chain
  * (or published, or disclosed) inputs, reports mismatches, opens disputes (demanding the input only when
- * it is not public), plays each game to the end, and claims its share of pooled rewards.
+ * it is not public), plays each game to the end, and claims its share of pooled rewards. TEE-signed
+ * commitments are re-executed like the others: a signature vouches for nothing a re-execution can check,
+ * and a won game against one revokes its enclave key. Their findings carry the commitment's `binding`.
  */
 export class ChallengerAgent {
   /** Followed models by content hash. */
@@ -187,12 +195,13 @@ export class ChallengerAgent {
         modelId,
         provider,
         inference: claimed,
+        ...(event.tee === undefined ? {} : { binding: event.tee.binding }),
         demandInput: check.kind === "missing" || (check.kind === "valid" && uri !== undefined),
         blockNumber,
       };
       return [this.withInput(finding, check)];
     }
-    const header = batchHeaderOf(event.provider, event.modelId, event.root, event.count);
+    const header = headerOf(event);
     const record = await this.verity.ledger.record(event.id);
     const disclosed = hasFlag(record.flags, RecordFlags.DISCLOSED);
     let leaves: (InferenceHashes & { input?: string })[];
@@ -249,7 +258,8 @@ export class ChallengerAgent {
     if (finding.kind === "single") {
       const record = await this.verity.ledger.record(finding.id);
       const demandInput = finding.demandInput && !hasFlag(record.flags, RecordFlags.INPUT_PUBLIC);
-      const key = { provider: finding.provider, modelId: finding.modelId, inference: finding.inference };
+      const { provider, modelId, inference, binding } = finding;
+      const key = { provider, modelId, inference, ...(binding === undefined ? {} : { binding }) };
       return (await d.open(key, demandInput, nonce)).wait();
     }
     let demandInput = finding.demandInput;
@@ -400,12 +410,11 @@ export class ChallengerAgent {
     const key = (params.isLeaf ? leafKey(params.target, params.inference) : params.target).toLowerCase();
     const known = this.inputs.get(key);
     if (known !== undefined) return known;
-    const ledger = this.verity.ledger.contract;
     const inDim = this.followed(params.modelId).model.layers[0].spec.inDim;
     if (!params.isLeaf) {
-      const events = await ledger.queryFilter(ledger.filters.InferenceCommitted(params.target));
-      if (events.length === 0) throw new Error(`commitment ${params.target} not found`);
-      const data = events[0].args.inputData;
+      const event = await findCommitmentEvent(this.verity.ledger.contract, params.target, "single");
+      if (event === undefined) throw new Error(`commitment ${params.target} not found`);
+      const data = event.inputData;
       const uri = checkInput(data, params.inference.inputHash, inDim).kind === "missing" ? uriOf(data) : undefined;
       if (uri === undefined) return data;
       const check = await readInputURI(uri, params.inference.inputHash, inDim, this.fetchOptions);
@@ -413,13 +422,14 @@ export class ChallengerAgent {
       return check.input;
     }
     const hash = leafHashOf(params.inference).toLowerCase();
-    const events = await ledger.queryFilter(ledger.filters.BatchCommitted(params.target));
-    if (events.length === 0) throw new Error(`batch ${params.target} not found`);
-    const disclosed = (await this.disclosedLeaves(params.target, events[0].blockNumber)).find(
+    const event = await findCommitmentEvent(this.verity.ledger.contract, params.target, "batch");
+    if (event === undefined) throw new Error(`batch ${params.target} not found`);
+    const disclosed = (await this.disclosedLeaves(params.target, event.blockNumber)).find(
       (l) => leafHashOf(l.leaf).toLowerCase() === hash,
     );
     if (disclosed !== undefined) return disclosed.input;
-    const data = await fetchBatchFile(events[0].args.dataURI, this.fetchOptions);
+    if (event.unreadableURI) throw new Error(`batch ${params.target}: its data URI is not valid UTF-8`);
+    const data = await fetchBatchFile(event.dataURI, this.fetchOptions);
     const leaf = data.leaves.find((l) => leafHashOf(l).toLowerCase() === hash);
     if (leaf?.input === undefined) throw new Error(`batch ${params.target}: input of the disputed leaf is unavailable`);
     return leaf.input;
@@ -436,6 +446,12 @@ export class ChallengerAgent {
     if (input.length !== model.layers[0].spec.inDim) return undefined;
     return run(model, input);
   }
+}
+
+/** The header a batch event's disputes and disclosures name (`binding` zero unless TEE-signed). */
+export function headerOf(event: Extract<CommitmentEvent, { kind: "batch" }>): BatchHeader {
+  const header = batchHeaderOf(event.provider, event.modelId, event.root, event.count);
+  return event.tee === undefined ? header : { ...header, binding: event.tee.binding };
 }
 
 /** The key inputs are remembered under: the batch id and the leaf hash. */

@@ -1,3 +1,4 @@
+import { hexlify, randomBytes } from "ethers";
 import {
   modelCommitments,
   run,
@@ -7,13 +8,16 @@ import {
   type RunResult,
 } from "../../engine/index.js";
 import { runWithFault, type Fault } from "../../protocol/faults.js";
+import { teeBatchDigest, type TypedDataSigner } from "../../protocol/tee.js";
 import { batchTree, fetchBatchFile, writeBatchFile } from "../batch.js";
 import { DisclosurePhase } from "../clients/disclosure.js";
 import { Phase, type DisputeParams } from "../clients/disputes.js";
-import { batchHeaderOf, type BatchHeader } from "../clients/ledger.js";
+import { batchHeaderOf, type BatchHeader, type TeeSealRequest } from "../clients/ledger.js";
 import type { LogRangeOptions } from "../clients/registry.js";
+import { VerityRevertError } from "../errors.js";
 import { TraceStore, type StoredTrace } from "../store.js";
 import { batchIdOf, leafHashOf } from "../ids.js";
+import { findCommitmentEvent } from "../logs.js";
 import type { Verity } from "../verity.js";
 
 /** What a provider did in one dispute (for logs). */
@@ -29,12 +33,76 @@ export interface CommitOptions {
 }
 
 /**
+ * How a TEE-mode provider seals its commitments: with an enclave key registered in the EnvironmentRegistry
+ * (through an attestation verifier) for this provider, in an environment the model allows.
+ */
+export interface TeeSigning {
+  /** The registered enclave key (any EIP-712 signer; in production it never leaves the enclave). */
+  enclave: TypedDataSigner;
+  /** The environment the key was registered in (`environmentIdOf(teeType, measurement)`). */
+  environment: string;
+  /** Seconds of chain time a seal stays valid (default 600). */
+  sealLifetime?: number;
+}
+
+/** Default seconds of chain time a TEE-mode agent's seal stays valid. */
+export const DEFAULT_SEAL_LIFETIME = 600;
+
+/** What else a provider agent is built with. */
+export interface ProviderAgentOptions {
+  /** Seal every commitment with this enclave key (`commitTee` / `commitTeeBatch`) instead of `commit`. */
+  tee?: TeeSigning;
+}
+
+/**
+ * Ledger refusals of a seal that no retry can fix: the key (or its environment) is revoked, expired, not
+ * this provider's, or not allowed for the model. After one, a TEE-mode agent stops committing with the key.
+ */
+export const ENCLAVE_REFUSALS: ReadonlySet<string> = new Set([
+  "InferenceLedgerEnclaveRevoked",
+  "InferenceLedgerEnclaveExpired",
+  "InferenceLedgerEnvironmentRevoked",
+  "InferenceLedgerEnvironmentNotAllowed",
+  "InferenceLedgerEnvironmentMismatch",
+  "InferenceLedgerUnknownEnclave",
+  "InferenceLedgerEnclaveOfOtherOperator",
+  "InferenceLedgerTeeNotAccepted",
+]);
+
+/**
+ * The ledger refused this agent's enclave key for good (one of `ENCLAVE_REFUSALS`); every later commit
+ * with the key throws it again without sending anything. Disputes are still answered.
+ */
+export class EnclaveRefusedError extends Error {
+  constructor(
+    /** The refused key. */
+    readonly enclaveKey: string,
+    /** The ledger's refusal (`refusal.errorName`, e.g. `InferenceLedgerEnclaveRevoked`). */
+    readonly refusal: VerityRevertError,
+  ) {
+    super(`enclave key ${enclaveKey} refused by the ledger: ${refusal.message}`);
+    this.name = "EnclaveRefusedError";
+  }
+
+  /** The ledger error's name. */
+  get errorName(): string {
+    return this.refusal.errorName;
+  }
+}
+
+/**
  * A provider: runs the engine, commits inferences (singly or in batches) of one registered model id,
  * keeps every trace on disk, answers every dispute against its commitments from those traces (ending
- * games whose challenger lapsed), answers disclosure demands on its batches, and claims its credit.
+ * games whose challenger lapsed), answers disclosure demands on its batches, and claims its credit. In TEE
+ * mode (`options.tee`) each commitment is sealed with the enclave key; once the ledger refuses the key (see
+ * `ENCLAVE_REFUSALS`) it commits no more, and keeps answering disputes on what it committed.
  */
 export class ProviderAgent {
   readonly commitments: ModelCommitments;
+  /** The enclave key this agent seals with (TEE mode), if any. */
+  readonly tee?: TeeSigning;
+  /** Set once the ledger refused the enclave key: every later commit throws it. */
+  teeRefusal?: EnclaveRefusedError;
 
   /**
    * @param modelId The registration this provider commits under (`modelIdOf(publisher, contentHash)`);
@@ -45,8 +113,10 @@ export class ProviderAgent {
     readonly model: DenseInt8Model,
     readonly store: TraceStore,
     readonly modelId: string,
+    options: ProviderAgentOptions = {},
   ) {
     this.commitments = modelCommitments(model);
+    this.tee = options.tee;
   }
 
   /**
@@ -57,9 +127,10 @@ export class ProviderAgent {
     verity: Verity,
     model: DenseInt8Model,
     store: TraceStore,
-    options: { modelId?: string; publisher?: string } & LogRangeOptions = {},
+    options: { modelId?: string; publisher?: string } & LogRangeOptions & ProviderAgentOptions = {},
   ): Promise<ProviderAgent> {
-    return new ProviderAgent(verity, model, store, await verity.registry.resolveModelId(model, options));
+    const modelId = await verity.registry.resolveModelId(model, options);
+    return new ProviderAgent(verity, model, store, modelId, { tee: options.tee });
   }
 
   /** Runs the model; with a fault, the way a cheating provider would (tests and the demo). */
@@ -68,8 +139,9 @@ export class ProviderAgent {
   }
 
   /**
-   * Runs and commits one inference; returns its id and run. The exact input bytes go in the event
-   * (INPUT_PUBLIC) unless `options.uri` is given.
+   * Runs and commits one inference (sealed with the enclave key in TEE mode); returns its id and run. The
+   * exact input bytes go in the event (INPUT_PUBLIC) unless `options.uri` is given. In TEE mode, throws an
+   * `EnclaveRefusedError` when the ledger refuses the key (then, and ever after, without sending).
    */
   async commit(
     input: Int8Array,
@@ -77,18 +149,21 @@ export class ProviderAgent {
     options: CommitOptions = {},
   ): Promise<{ id: string; result: RunResult }> {
     const result = this.infer(input, fault);
-    const tx = await this.verity.ledger.commit({
-      modelId: this.modelId,
-      inference: result,
-      ...(options.uri === undefined ? { input: vectorToHex(input) } : { uri: options.uri }),
-    });
-    const id = await tx.wait();
+    const data = options.uri === undefined ? { input: vectorToHex(input) } : { uri: options.uri };
+    const inference = { inputHash: result.inputHash, outputHash: result.outputHash, traceRoot: result.traceRoot };
+    const id =
+      this.tee === undefined
+        ? await (await this.verity.ledger.commit({ modelId: this.modelId, inference, ...data })).wait()
+        : await this.sealed(async (seal) => {
+            return (await this.verity.ledger.commitTee({ modelId: this.modelId, inference, ...data, ...seal })).wait();
+          });
     this.store.put(TraceStore.key(id), this.stored(result));
     return { id, result };
   }
 
   /**
-   * Runs and commits a batch; writes the batch data file (leaves and inputs) to `dataFile` and commits
+   * Runs and commits a batch (sealed with the enclave key in TEE mode: its header then carries the sealed
+   * digest as `binding`); writes the batch data file (leaves and inputs) to `dataFile` and commits
    * its `file://` URI. `faults[i]` tampers with inference i. Inputs that repeat, or more than the
    * model's `maxBatchLeaves`, are refused before anything is sent.
    */
@@ -126,21 +201,26 @@ export class ProviderAgent {
         ...(options.withholdInputs ? {} : { input: vectorToHex(inputs[i]) }),
       })),
     });
-    const tx = await this.verity.ledger.commitBatch({
-      modelId: this.modelId,
-      root: tree.root,
-      count: results.length,
-      dataURI,
-      leaves: results,
-    });
-    const batchId = await tx.wait();
+    const request = { modelId: this.modelId, root: tree.root, count: results.length, dataURI, leaves: results };
+    let header = batchHeaderOf(provider, this.modelId, tree.root, results.length);
+    let batchId: string;
+    if (this.tee === undefined) {
+      batchId = await (await this.verity.ledger.commitBatch(request)).wait();
+    } else {
+      batchId = await this.sealed(async (seal) => {
+        const { chainId } = await this.verity.provider.getNetwork();
+        const domain = { chainId, ledger: await this.verity.ledger.contract.getAddress() };
+        const { environment, nonce, deadline } = seal;
+        const fields = { environment, enclaveKey: await seal.enclave.getAddress(), nonce, deadline };
+        header = { ...header, binding: teeBatchDigest(domain, this.modelId, tree.root, results.length, fields) };
+        return (await this.verity.ledger.commitTeeBatch({ ...request, ...seal })).wait();
+      });
+      if (batchIdOf(header).toLowerCase() !== batchId.toLowerCase()) {
+        throw new Error(`TEE batch ${batchId}: the ledger's id is not the one of the sealed header`);
+      }
+    }
     for (const r of results) this.store.put(TraceStore.key(batchId, leafHashOf(r)), this.stored(r));
-    return {
-      batchId,
-      results,
-      root: tree.root,
-      header: batchHeaderOf(provider, this.modelId, tree.root, results.length),
-    };
+    return { batchId, results, root: tree.root, header };
   }
 
   /**
@@ -213,13 +293,31 @@ export class ProviderAgent {
     return (await this.verity.staking.claim()).wait();
   }
 
-  /** A batch's header from its `BatchCommitted` event (undefined if the node has no such event). */
+  /**
+   * Seals a commitment through `send` with the enclave key; a permanent refusal of the key (see
+   * `ENCLAVE_REFUSALS`) is remembered and thrown as an `EnclaveRefusedError`, now and on every later call.
+   */
+  private async sealed<T>(send: (seal: Required<TeeSealRequest>) => Promise<T>): Promise<T> {
+    const tee = this.tee!;
+    if (this.teeRefusal !== undefined) throw this.teeRefusal;
+    try {
+      const fields = await sealFields(this.verity, tee.sealLifetime ?? DEFAULT_SEAL_LIFETIME);
+      return await send({ enclave: tee.enclave, environment: tee.environment, ...fields });
+    } catch (error) {
+      if (error instanceof VerityRevertError && ENCLAVE_REFUSALS.has(error.errorName)) {
+        this.teeRefusal = new EnclaveRefusedError(await tee.enclave.getAddress(), error);
+        throw this.teeRefusal;
+      }
+      throw error;
+    }
+  }
+
+  /** A batch's header from its `BatchCommitted` or `TeeBatchCommitted` event (undefined if the node has none). */
   private async batchHeader(batchId: string): Promise<BatchHeader | undefined> {
-    const ledger = this.verity.ledger.contract;
-    const events = await ledger.queryFilter(ledger.filters.BatchCommitted(batchId));
-    if (events.length === 0) return undefined;
-    const a = events[0].args;
-    return batchHeaderOf(a.provider, a.modelId, a.root, Number(a.count));
+    const event = await findCommitmentEvent(this.verity.ledger.contract, batchId, "batch");
+    if (event === undefined) return undefined;
+    const header = batchHeaderOf(event.provider, event.modelId, event.root, event.count);
+    return event.tee === undefined ? header : { ...header, binding: event.tee.binding };
   }
 
   /**
@@ -227,10 +325,9 @@ export class ProviderAgent {
    * (any scheme it reads; private addresses allowed: the URI is the provider's own, from its own commit).
    */
   private async batchLeaves(batchId: string) {
-    const ledger = this.verity.ledger.contract;
-    const events = await ledger.queryFilter(ledger.filters.BatchCommitted(batchId));
-    if (events.length === 0) throw new Error(`batch ${batchId} not found`);
-    return (await fetchBatchFile(events[0].args.dataURI, { allowPrivate: true })).leaves.map((l) => ({
+    const event = await findCommitmentEvent(this.verity.ledger.contract, batchId, "batch");
+    if (event === undefined) throw new Error(`batch ${batchId} not found`);
+    return (await fetchBatchFile(event.dataURI, { allowPrivate: true })).leaves.map((l) => ({
       inputHash: l.inputHash,
       outputHash: l.outputHash,
       traceRoot: l.traceRoot,
@@ -252,4 +349,15 @@ function providerMoves(phase: Phase): boolean {
 
 function challengerMoves(phase: Phase): boolean {
   return phase === Phase.InputRevealed || phase === Phase.AwaitingLayerSelection || phase === Phase.AwaitingNeuronProof;
+}
+
+/**
+ * A seal's nonce (random 64 bits: with the signed inference it makes the id, so no two seals make the same
+ * one) and deadline (`sealLifetime` seconds past the latest block). Chosen here rather than by the ledger
+ * client so that a batch's binding (the digest they enter) is known for its header.
+ */
+async function sealFields(verity: Verity, sealLifetime: number): Promise<{ nonce: bigint; deadline: bigint }> {
+  const latest = await verity.provider.getBlock("latest");
+  if (latest === null) throw new Error("the node has no latest block");
+  return { nonce: BigInt(hexlify(randomBytes(8))), deadline: BigInt(latest.timestamp + sealLifetime) };
 }

@@ -563,8 +563,12 @@ export interface QuoteAttestation extends SignedStatement {
   evidence: string;
 }
 
-/** Default lifetime of a statement, seconds. */
-export const DEFAULT_STATEMENT_LIFETIME = 3600n;
+/**
+ * Default lifetime of a statement, seconds: 30 days, the registry's longest key lifetime. The statement's expiry
+ * is the latest time the service vouches for the enclave, so it also caps the lifetime of the key registered
+ * with it (EnvironmentRegistry: `expiresAt <= notAfter`); freshness comes from the registry nonce instead.
+ */
+export const DEFAULT_STATEMENT_LIFETIME = 30n * 24n * 3600n;
 
 /**
  * The whole service: verifies `rawQuote` (see `verifyDcapQuote`), builds the statement and signs it.

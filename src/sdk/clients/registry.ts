@@ -268,6 +268,35 @@ export class RegistryClient {
     return this.contract.acceptsCommitments(modelId);
   }
 
+  /**
+   * Allows an approved environment for a model whose policy accepts TEE signatures (publisher or governor):
+   * keys attested in it may then seal the model's commitments.
+   */
+  async allowEnvironment(modelId: string, environment: string): Promise<VerityTx<void>> {
+    return sendTx(
+      () => this.contract.allowEnvironment(modelId, environment),
+      () => undefined,
+    );
+  }
+
+  /** Disallows an environment for a model (publisher or governor); seals from its keys are refused at once. */
+  async disallowEnvironment(modelId: string, environment: string): Promise<VerityTx<void>> {
+    return sendTx(
+      () => this.contract.disallowEnvironment(modelId, environment),
+      () => undefined,
+    );
+  }
+
+  /** The environments allowed for a model. */
+  async environmentsOf(modelId: string): Promise<string[]> {
+    return [...(await decodingReverts(() => this.contract.environmentsOf(modelId)))];
+  }
+
+  /** Whether an environment is allowed for a model. */
+  async isEnvironmentAllowed(modelId: string, environment: string): Promise<boolean> {
+    return this.contract.isEnvironmentAllowed(modelId, environment);
+  }
+
   /** The newest version in the model's chain. */
   async latestVersion(modelId: string): Promise<string> {
     return decodingReverts(() => this.contract.latestVersion(modelId));
