@@ -304,7 +304,7 @@ describe("verity env (CLI end to end)", function () {
     writeFileSync(badFile, JSON.stringify({ privateKey: "0x12" }));
     expectOneLineError(
       await cli(["--account", "1", "commit", MODEL, "--digit", "0", "--tee-key", badFile]),
-      `--tee-key ${badFile}: "privateKey" is not 32 bytes of hex`,
+      `--tee-key: enclave key file ${badFile}: expected { "privateKey": "0x<64 hex digits>" }`,
     );
     const out = await cliJson([
       "--account",

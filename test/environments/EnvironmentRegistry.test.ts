@@ -561,16 +561,24 @@ describe("EnvironmentRegistry", () => {
   // ------------------------------------------------------------------ nonces
 
   describe("nonces", () => {
-    it("issues distinct nonces bound to the caller (NonceIssued with the time), to anyone", async () => {
+    it("issues distinct nonces bound to the caller and unknown before the previous block (NonceIssued with the time), to anyone", async () => {
       const f = await networkHelpers.loadFixture(windowed);
       const r = f.environmentRegistry;
       const seen = new Set<string>();
+      // The fixture issued nonce 1 (for its enclave key); these are 2 to 5.
+      let counter = 1n;
       for (const who of [f.provider, f.provider, f.provider2, f.watcher]) {
-        const nonce = await r.connect(who).issueNonce.staticCall();
-        const tx = r.connect(who).issueNonce();
-        await expect(tx)
-          .to.emit(r, "NonceIssued")
-          .withArgs(nonce, who.address, await txTime(ethers, await tx));
+        const tx = await r.connect(who).issueNonce();
+        const receipt = await tx.wait();
+        const block = await ethers.provider.getBlock(receipt!.blockNumber);
+        // keccak256(abi.encode(chainId, registry, caller, counter, blockhash(block.number - 1)))
+        const nonce = ethers.keccak256(
+          ethers.AbiCoder.defaultAbiCoder().encode(
+            ["uint256", "address", "address", "uint64", "bytes32"],
+            [f.chainId, await r.getAddress(), who.address, ++counter, block!.parentHash],
+          ),
+        );
+        await expect(tx).to.emit(r, "NonceIssued").withArgs(nonce, who.address, block!.timestamp);
         seen.add(nonce);
       }
       expect(seen.size).to.equal(4);

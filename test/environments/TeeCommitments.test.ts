@@ -121,6 +121,7 @@ describe("InferenceLedger TEE-signed commitments (commitTee, commitTeeBatch)", (
         BigInt(t + HOUR),
         0n,
         false,
+        false,
       ]);
       expect([...(await f.ledger.finalityOf(id))]).to.deep.equal([Status.Pending, Finality.None]);
     });

@@ -350,6 +350,7 @@ describe("TEE-signed commitments: settlement and disputes", () => {
       await f.batchDisclosure.connect(f.watcher).timeoutDisclosure(batch.header);
       expect(await f.ledger.status(batch.batchId)).to.equal(Status.Overturned);
       expect((await f.ledger.teeRecordOf(batch.batchId)).provenWrong).to.equal(false);
+      expect((await f.ledger.teeRecordOf(batch.batchId)).withheld).to.equal(true);
     });
 
     it("does not revoke the environment (revokeOnFraud) when a provider lets a game on its honest TEE commitment time out", async () => {

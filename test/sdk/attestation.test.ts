@@ -5,6 +5,7 @@ import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, X509Ce
 import { Wallet, getBytes, hexlify, keccak256, toBeHex, toUtf8Bytes, ZeroAddress, ZeroHash } from "ethers";
 import { Quote, type Collateral } from "@phala/dcap-qvl";
 import {
+  DEFAULT_STATEMENT_LIFETIME,
   MAX_QUOTE_BYTES,
   TcbStatus,
   TeeType,
@@ -441,7 +442,11 @@ describe("attestation service SDK", () => {
       const collateral = collateralOf("sgx_quote_collateral.json");
       for (const signer of [p256, k1]) {
         const a = await attestQuote(read("sgx_quote"), { collateral, now, signer, domain });
-        expect(a.statement.expiry).to.equal(BigInt(now) + 3600n);
+        // 30 days by default, cut to the collateral's earliest nextUpdate (sooner here).
+        const cap = BigInt(now) + DEFAULT_STATEMENT_LIFETIME;
+        const limit = a.verification.collateralNotAfter;
+        expect(limit < cap).to.equal(true);
+        expect(a.statement.expiry).to.equal(limit);
         const attestation = await verifier.verifyAttestation(a.evidence);
         expect(attestation.teeType).to.equal(BigInt(TeeType.IntelSgx));
         expect(attestation.measurement).to.equal(a.verification.measurement);

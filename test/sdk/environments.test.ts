@@ -251,6 +251,7 @@ describe("SDK environments and TEE-sealed commitments (in-process chain)", () =>
         fallbackDeadline: committedAt + policy.challengeWindow,
         trustLostAt: 0,
         provenWrong: false,
+        withheld: false,
       });
       const flags = (await op.ledger.record(id)).flags;
       expect(hasFlag(flags, RecordFlags.TEE) && hasFlag(flags, RecordFlags.INPUT_PUBLIC)).to.equal(true);

@@ -83,6 +83,7 @@ export function registerStatus(program: Command): void {
                 fallbackDeadline: tee.fallbackDeadline,
                 trustLostAt: tee.trustLostAt,
                 provenWrong: tee.provenWrong,
+                withheld: tee.withheld,
               },
             }),
         ...event,
@@ -96,6 +97,7 @@ export function registerStatus(program: Command): void {
               `  TEE mode        ${tee.mode}${tee.mode === "Window" ? `, TEE window until ${formatTime(tee.teeDeadline)}` : `, accountable until ${formatTime(tee.teeDeadline)}`}`,
               `  trust lost at   ${tee.trustLostAt === 0 ? "never (key and environment trusted)" : formatTime(tee.trustLostAt)}`,
               `  proven wrong    ${tee.provenWrong ? "yes" : "no"}`,
+              `  data withheld   ${tee.withheld ? "yes" : "no"}`,
             ];
       const flagText = Object.entries(flags)
         .filter(([, on]) => on)

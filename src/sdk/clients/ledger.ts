@@ -186,8 +186,10 @@ export interface TeeRecordInfo {
   fallbackDeadline: number;
   /** When the key or its environment was revoked (the earlier), unix seconds; 0 while both are trusted. */
   trustLostAt: number;
-  /** Fraud was proven against it (an Instant record stays Final but is slashed). */
+  /** Overturned by a lost game (a batch: some leaf); an Instant record stays Final but is slashed. */
   provenWrong: boolean;
+  /** A batch whose demanded disclosure was not given: its data was withheld. */
+  withheld: boolean;
 }
 
 /** Client of the InferenceLedger. */
@@ -336,6 +338,7 @@ export class LedgerClient {
       fallbackDeadline: Number(t.fallbackDeadline),
       trustLostAt: Number(t.trustLostAt),
       provenWrong: t.provenWrong,
+      withheld: t.withheld,
     };
   }
 
