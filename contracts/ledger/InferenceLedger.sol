@@ -168,21 +168,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             revert InferenceLedgerZeroHash();
         }
         (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    TEE_COMMITMENT_TYPEHASH,
-                    modelId,
-                    inference.inputHash,
-                    inference.outputHash,
-                    inference.traceRoot,
-                    seal.environment,
-                    seal.enclaveKey,
-                    seal.nonce,
-                    seal.deadline
-                )
-            )
-        );
+        bytes32 digest = _teeCommitmentDigest(modelId, inference, seal);
         _checkSeal(digest, seal);
         uint256 length = inputData.length;
         uint8 flags;
@@ -565,22 +551,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         Inference calldata inference,
         TeeSeal calldata seal
     ) external view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        TEE_COMMITMENT_TYPEHASH,
-                        modelId,
-                        inference.inputHash,
-                        inference.outputHash,
-                        inference.traceRoot,
-                        seal.environment,
-                        seal.enclaveKey,
-                        seal.nonce,
-                        seal.deadline
-                    )
-                )
-            );
+        return _teeCommitmentDigest(modelId, inference, seal);
     }
 
     // ------------------------------------------------------------------ internals
@@ -697,6 +668,30 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
                 or(or(ref, shl(160, deadline)), or(shl(232, kind), or(shl(240, allFlags), shl(248, finality))))
             )
         }
+    }
+
+    /// @dev The EIP-712 digest of `TeeCommitment` (docs/protocol.md, "TEE-signed commitments").
+    function _teeCommitmentDigest(
+        bytes32 modelId,
+        Inference calldata inference,
+        TeeSeal calldata seal
+    ) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        TEE_COMMITMENT_TYPEHASH,
+                        modelId,
+                        inference.inputHash,
+                        inference.outputHash,
+                        inference.traceRoot,
+                        seal.environment,
+                        seal.enclaveKey,
+                        seal.nonce,
+                        seal.deadline
+                    )
+                )
+            );
     }
 
     /// @dev The serial of the key that signed a TEE record and its fallback deadline.

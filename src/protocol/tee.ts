@@ -22,11 +22,27 @@ import {
 const coder = AbiCoder.defaultAbiCoder();
 
 /** `TeeType` in contracts/types/Environment.sol. */
-export enum TeeKind {
+export enum TeeType {
   None = 0,
   IntelTdx = 1,
   IntelSgx = 2,
   AwsNitro = 3,
+}
+
+/** Another name of `TeeType`, for call sites where "type" reads ambiguously. */
+export const TeeKind = TeeType;
+export type TeeKind = TeeType;
+
+/** Intel TCB status (contracts/types/Environment.sol `TcbStatus`); zero is never accepted. */
+export enum TcbStatus {
+  Unrecognized = 0,
+  UpToDate = 1,
+  SwHardeningNeeded = 2,
+  ConfigurationAndSwHardeningNeeded = 3,
+  ConfigurationNeeded = 4,
+  OutOfDate = 5,
+  OutOfDateConfigurationNeeded = 6,
+  Revoked = 7,
 }
 
 /** `TeeMode` in contracts/types/Environment.sol: how a model's TEE-signed commitments settle. */
@@ -37,10 +53,10 @@ export enum TeeMode {
 }
 
 /** Canonical measurement length of each TEE kind, in bytes. */
-export const MEASUREMENT_LENGTH: Readonly<Record<TeeKind.IntelTdx | TeeKind.IntelSgx | TeeKind.AwsNitro, number>> = {
-  [TeeKind.IntelTdx]: 240, // MRTD ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ RTMR3
-  [TeeKind.IntelSgx]: 64, // MRENCLAVE ‖ MRSIGNER
-  [TeeKind.AwsNitro]: 144, // PCR0 ‖ PCR1 ‖ PCR2
+export const MEASUREMENT_LENGTH: Readonly<Record<TeeType.IntelTdx | TeeType.IntelSgx | TeeType.AwsNitro, number>> = {
+  [TeeType.IntelTdx]: 240, // MRTD ‖ RTMR0 ‖ RTMR1 ‖ RTMR2 ‖ RTMR3
+  [TeeType.IntelSgx]: 64, // MRENCLAVE ‖ MRSIGNER
+  [TeeType.AwsNitro]: 144, // PCR0 ‖ PCR1 ‖ PCR2
 };
 
 /** The ledger's EIP-712 domain name and version. */
@@ -210,11 +226,11 @@ export async function signTeeBatch(
 }
 
 /** `keccak256(bytes.concat(bytes1(uint8(teeType)), measurement))`, after checking the measurement's length. */
-export function environmentIdOf(kind: TeeKind, measurement: string): string {
+export function environmentIdOf(kind: TeeType, measurement: string): string {
   const expected = MEASUREMENT_LENGTH[kind as keyof typeof MEASUREMENT_LENGTH];
   if (expected === undefined) throw new Error(`unknown TEE type ${kind}`);
   if (!isHexString(measurement, expected)) {
-    throw new Error(`a ${TeeKind[kind]} measurement is ${expected} bytes of hex`);
+    throw new Error(`a ${TeeType[kind]} measurement is ${expected} bytes of hex`);
   }
   return keccak256(concat([toBeHex(kind, 1), measurement]));
 }

@@ -27,35 +27,14 @@ import {
   type TypedDataField,
 } from "ethers";
 import { QuoteVerifier, type Collateral, type VerifiedReport } from "@phala/dcap-qvl";
+import { MEASUREMENT_LENGTH, TcbStatus, TeeType } from "../../protocol/tee.js";
 
 // ------------------------------------------------------------------ protocol constants
 
-/** Kind of TEE (contracts/types/Environment.sol `TeeType`). */
-export enum TeeType {
-  None = 0,
-  IntelTdx = 1,
-  IntelSgx = 2,
-  AwsNitro = 3,
-}
-
-/** Intel TCB status (contracts/types/Environment.sol `TcbStatus`). */
-export enum TcbStatus {
-  Unrecognized = 0,
-  UpToDate = 1,
-  SwHardeningNeeded = 2,
-  ConfigurationAndSwHardeningNeeded = 3,
-  ConfigurationNeeded = 4,
-  OutOfDate = 5,
-  OutOfDateConfigurationNeeded = 6,
-  Revoked = 7,
-}
+export { TcbStatus, TeeType };
 
 /** Byte length of each TEE type's canonical measurement (TDX: MRTD ‖ RTMR0..3; SGX: MRENCLAVE ‖ MRSIGNER; Nitro: PCR0..2). */
-export const MEASUREMENT_BYTES: Readonly<Record<TeeType.IntelTdx | TeeType.IntelSgx | TeeType.AwsNitro, number>> = {
-  [TeeType.IntelTdx]: 240,
-  [TeeType.IntelSgx]: 64,
-  [TeeType.AwsNitro]: 144,
-};
+export const MEASUREMENT_BYTES = MEASUREMENT_LENGTH;
 
 /** `AttestationServiceVerifier.VERIFIER_KIND`. */
 export const ATTESTATION_SERVICE_VERIFIER_KIND = keccak256(
