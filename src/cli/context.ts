@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { JsonRpcProvider, Network, Wallet, type Signer } from "ethers";
-import { Verity, loadDeployment, type VerityAddresses } from "../sdk/index.js";
+import { DeploymentError, findDeployment, type FoundDeployment } from "../sdk/deployments.js";
+import { Verity, type VerityAddresses } from "../sdk/index.js";
 import { CliError } from "./errors.js";
 
 /** The repository root (where hardhat.config.ts and ignition/ live), found from this file's location. */
@@ -13,6 +14,9 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 /** The project's Hardhat binary (keystore, Ignition). */
 export const HARDHAT_BIN = path.join(REPO_ROOT, "node_modules", ".bin", "hardhat");
+
+/** Where `verity deploy` writes deployments, and where commands look for them. */
+export const DEPLOYMENTS_ROOT = path.join(REPO_ROOT, "ignition", "deployments");
 
 /** Default RPC endpoint when neither `--rpc` nor `VERITY_RPC` is given. */
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
@@ -44,7 +48,7 @@ export function addGlobalOptions(program: Command): Command {
     .option("--rpc <url>", "JSON-RPC URL of the node (env VERITY_RPC)", process.env.VERITY_RPC ?? DEFAULT_RPC)
     .option(
       "--deployment <path>",
-      "Ignition deployment folder or its deployed_addresses.json (env VERITY_DEPLOYMENT; default ignition/deployments/chain-<chainId>)",
+      "Ignition deployment folder or its deployed_addresses.json (env VERITY_DEPLOYMENT; default: the live deployment of this node under ignition/deployments, chain-<chainId> or chain-<chainId>-<genesis>)",
       process.env.VERITY_DEPLOYMENT,
     )
     .option("--account <index>", "sign with the node's n-th unlocked account (hardhat node, anvil)")
@@ -65,6 +69,7 @@ export class CliContext {
   private providerPromise?: Promise<JsonRpcProvider>;
   private keystoreValue?: string;
   private signerPromise?: Promise<Signer>;
+  private deploymentPromise?: Promise<FoundDeployment>;
 
   constructor(readonly options: GlobalOptions) {}
 
@@ -137,15 +142,27 @@ export class CliContext {
     return value;
   }
 
+  /**
+   * The deployment for the node: `--deployment`, else the live one of this chain instance under
+   * ignition/deployments (see `findDeployment`). Checked to have code at every address and to belong to
+   * this chain instance (genesis block), so a deployment of another node is one line saying what to do.
+   */
+  deployment(): Promise<FoundDeployment> {
+    this.deploymentPromise ??= (async () => {
+      const source = this.options.deployment || DEPLOYMENTS_ROOT; // VERITY_DEPLOYMENT="" is unset
+      try {
+        return await findDeployment(await this.provider(), source);
+      } catch (error) {
+        if (error instanceof DeploymentError) throw new CliError(error.message);
+        throw error;
+      }
+    })();
+    return this.deploymentPromise;
+  }
+
   /** The deployment's addresses for the node's chain. */
   async addresses(): Promise<VerityAddresses> {
-    const chainId = await this.chainId();
-    const source = this.options.deployment ?? path.join(REPO_ROOT, "ignition", "deployments");
-    try {
-      return loadDeployment(chainId, source);
-    } catch (error) {
-      throw new CliError((error as Error).message);
-    }
+    return (await this.deployment()).addresses;
   }
 
   /** A Verity connection through the signer (or read-only through the provider). */

@@ -174,7 +174,8 @@ async function assertDeployed(verity: Verity): Promise<void> {
   const missing = entries.filter((_, i) => codes[i] === "0x").map(([name, address]) => `${name} ${address}`);
   if (missing.length > 0)
     throw new FatalDaemonError(
-      `no contract code at ${missing.join(", ")}: the deployment is gone (node restarted or another chain); stopping`,
+      `no contract code at ${missing.join(", ")}: the deployment is gone (node restarted or another chain); ` +
+        "stopping (run `verity deploy`, or pass --deployment <folder> of a deployment on this node)",
     );
 }
 

@@ -4,7 +4,31 @@
  * @packageDocumentation
  */
 export { Verity, type ConnectOptions } from "./verity.js";
-export { loadDeployment, addressesFromIgnition, DEFAULT_DEPLOYMENTS_DIR, type VerityAddresses } from "./deployments.js";
+export {
+  loadDeployment,
+  addressesFromIgnition,
+  DEFAULT_DEPLOYMENTS_DIR,
+  findDeployment,
+  planDeployment,
+  inspectDeployment,
+  chainInstanceOf,
+  instanceDeploymentId,
+  writeDeploymentIdentity,
+  readDeploymentIdentity,
+  supportsCancun,
+  isMissingOpcodeError,
+  cancunRequiredMessage,
+  DeploymentError,
+  DEPLOYMENT_IDENTITY_FILE,
+  BUILD_EVM_VERSION,
+  type ChainReader,
+  type ChainInstance,
+  type DeploymentIdentity,
+  type FoundDeployment,
+  type DeploymentPlan,
+  type InspectedDeployment,
+  type VerityAddresses,
+} from "./deployments.js";
 export {
   VerityRevertError,
   toVerityError,

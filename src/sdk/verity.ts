@@ -1,5 +1,5 @@
 import type { ContractRunner, Provider } from "ethers";
-import { loadDeployment, type VerityAddresses } from "./deployments.js";
+import { findDeployment, type VerityAddresses } from "./deployments.js";
 import { DisclosureClient } from "./clients/disclosure.js";
 import { DisputeClient } from "./clients/disputes.js";
 import { EnvironmentClient } from "./clients/environments.js";
@@ -50,8 +50,8 @@ export class Verity {
     if (addresses === undefined) {
       const provider = options.runner.provider as Provider | null;
       if (provider === null || provider === undefined) throw new Error("the runner has no provider");
-      const { chainId } = await provider.getNetwork();
-      addresses = loadDeployment(chainId, options.deployment);
+      // The live deployment of this chain instance (local nodes share chain id 31337: the genesis tells them apart).
+      addresses = (await findDeployment(provider, options.deployment)).addresses;
     }
     return new Verity(options.runner, addresses, options.nonces);
   }

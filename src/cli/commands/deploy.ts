@@ -1,10 +1,20 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
+import {
+  DEPLOYMENT_IDENTITY_FILE,
+  DeploymentError,
+  cancunRequiredMessage,
+  isMissingOpcodeError,
+  planDeployment,
+  supportsCancun,
+  writeDeploymentIdentity,
+  type DeploymentPlan,
+} from "../../sdk/deployments.js";
 import { addressesFromIgnition } from "../../sdk/index.js";
-import { CliContext, HARDHAT_BIN, REPO_ROOT, existingPath } from "../context.js";
+import { CliContext, DEPLOYMENTS_ROOT, HARDHAT_BIN, REPO_ROOT, existingPath } from "../context.js";
 import { CliError } from "../errors.js";
 import { parseAddress } from "../parse.js";
 
@@ -16,6 +26,7 @@ interface DeployOptions {
   token?: string;
   parameters?: string;
   buildProfile?: string;
+  fresh: boolean;
   yes: boolean;
 }
 
@@ -24,21 +35,71 @@ export function registerDeploy(program: Command): void {
   program
     .command("deploy")
     .description("deploy the protocol with Hardhat Ignition (VerityLocal with a test token, or Verity with --token)")
-    .option("--deployment-id <id>", "Ignition deployment id (default chain-<chainId>)")
+    .option(
+      "--deployment-id <id>",
+      "Ignition deployment id (default chain-<chainId>, or chain-<chainId>-<genesis> when chain-<chainId> is another chain instance's)",
+    )
     .option("--token <address>", "stake an existing ERC-20 (module Verity) instead of deploying a test token")
     .option("--parameters <file>", "Ignition parameters JSON file")
     .option(
       "--build-profile <name>",
       "Hardhat build profile (default: `default` on local chains, whose build tests and `hardhat node` share; `production` elsewhere)",
     )
+    .option(
+      "--fresh",
+      "deploy a new instance even though this node already has a live deployment (the old folder is kept)",
+      false,
+    )
     .option("--yes", "do not ask for confirmation on a non-local chain", false)
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Each deployment records the chain instance it belongs to (chain id and genesis block hash) in",
+        `${DEPLOYMENT_IDENTITY_FILE} next to Ignition's deployed_addresses.json. Local nodes (hardhat node, anvil) all`,
+        "use chain id 31337: when ignition/deployments/chain-31337 belongs to another node (or to an earlier",
+        "run of this one), the deployment goes to chain-31337-<first 8 hex digits of the genesis hash>, and",
+        "commands find it there. A live deployment is never replaced: deploy stops and says so (--fresh deploys",
+        "another one beside it). The chain must support Cancun (the EVM version the contracts are built for).",
+        "",
+        "Examples:",
+        "  verity deploy                                  # test token + protocol on the node at --rpc",
+        "  verity deploy --fresh                          # a second deployment on the same node",
+        "  verity deploy --rpc <url> --key-env VERITY_PRIVATE_KEY --token <erc20> --parameters p.json --yes",
+      ].join("\n"),
+    )
     .action(async (options: DeployOptions, command: Command) => {
       const ctx = CliContext.of(command);
+      const provider = await ctx.provider();
       const chainId = await ctx.chainId();
       const moduleName = options.token === undefined ? "VerityLocal" : "Verity";
-      const deploymentId = options.deploymentId ?? `chain-${chainId}`;
-      if (!/^[a-zA-Z0-9_-]+$/.test(deploymentId)) {
-        throw new CliError(`--deployment-id ${deploymentId}: use letters, digits, - and _ only`);
+      if (options.deploymentId !== undefined && !/^[a-zA-Z0-9_-]+$/.test(options.deploymentId)) {
+        throw new CliError(`--deployment-id ${options.deploymentId}: use letters, digits, - and _ only`);
+      }
+      if ((await supportsCancun(provider)) === false)
+        throw new CliError(cancunRequiredMessage(chainId, ctx.options.rpc));
+
+      let plan: DeploymentPlan;
+      try {
+        plan = await planDeployment(provider, DEPLOYMENTS_ROOT, {
+          deploymentId: options.deploymentId,
+          fresh: options.fresh,
+        });
+      } catch (error) {
+        if (error instanceof DeploymentError) throw new CliError(error.message);
+        throw error;
+      }
+      const { deploymentId, folder } = plan;
+      const relative = path.relative(process.cwd(), folder) || ".";
+      if (plan.action === "live") {
+        const since = plan.existing?.identity?.deployedAt;
+        throw new CliError(
+          `chain ${chainId} at ${ctx.options.rpc} already has a live Verity deployment in ${relative}` +
+            (since === undefined ? "" : ` (deployed ${since.slice(0, 16).replace("T", " ")} UTC)`) +
+            (options.deploymentId === undefined
+              ? ": commands use it; pass --fresh to deploy another one beside it"
+              : ": use it (--deployment), or choose another --deployment-id"),
+        );
       }
 
       const scratch = mkdtempSync(path.join(os.tmpdir(), "verity-deploy-"));
@@ -75,13 +136,18 @@ export function registerDeploy(program: Command): void {
         }
         if (!interactive) env.HARDHAT_IGNITION_CONFIRM_DEPLOYMENT = "true";
 
-        ctx.log(`deploying ${moduleName} to chain ${chainId} at ${ctx.options.rpc} (deployment ${deploymentId})`);
-        await runHardhat(args, env, { echo: ctx.chatty, interactive });
+        ctx.log(
+          `${plan.action === "resume" ? "resuming" : "deploying"} ${moduleName} to chain ${chainId} at ${ctx.options.rpc} (deployment ${deploymentId})`,
+        );
+        await runHardhat(args, env, { echo: ctx.chatty, interactive, chainId, rpc: ctx.options.rpc });
       } finally {
         rmSync(scratch, { recursive: true, force: true });
+        // Recorded once Ignition has run (on chain 31337 it wipes a folder it did not write on this node),
+        // also after a failure that left a journal, so that the next `verity deploy` here resumes it.
+        if (plan.action === "deploy" && existsSync(folder))
+          writeDeploymentIdentity(folder, plan.instance, ctx.options.rpc);
       }
 
-      const folder = path.join(REPO_ROOT, "ignition", "deployments", deploymentId);
       const file = path.join(folder, "deployed_addresses.json");
       let raw: Record<string, string>;
       try {
@@ -90,13 +156,21 @@ export function registerDeploy(program: Command): void {
         throw new CliError(`Ignition finished but wrote no ${file}`);
       }
       const addresses = addressesFromIgnition(raw, file);
-      const relative = path.relative(process.cwd(), folder) || ".";
+      const found = new RegExp(`^chain-${chainId}(-|$)`).test(deploymentId);
       ctx.emit(
-        { chainId, deploymentId, module: moduleName, deployment: folder, addresses },
+        {
+          chainId,
+          genesisHash: plan.instance.genesisHash,
+          deploymentId,
+          module: moduleName,
+          deployment: folder,
+          addresses,
+        },
         [
           `deployed ${moduleName} on chain ${chainId}`,
           ...Object.entries(addresses).map(([role, address]) => `  ${role.padEnd(13)} ${address}`),
-          `deployment: ${relative} (pass --deployment ${relative} when it is not chain-${chainId})`,
+          `deployment: ${relative}` +
+            (found ? " (commands on this node find it by default)" : ` (pass --deployment ${relative} to use it)`),
         ],
         { always: true },
       );
@@ -127,7 +201,7 @@ function buildParameters(file: string | undefined, moduleName: string, token: st
 function runHardhat(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { echo: boolean; interactive: boolean },
+  options: { echo: boolean; interactive: boolean; chainId: bigint; rpc: string },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(HARDHAT_BIN, args, {
@@ -145,6 +219,8 @@ function runHardhat(
     child.on("error", (error) => reject(new CliError(`cannot run hardhat: ${error.message}`)));
     child.on("close", (code) => {
       if (code === 0) return resolve();
+      if (isMissingOpcodeError(output))
+        return reject(new CliError(cancunRequiredMessage(options.chainId, options.rpc)));
       reject(new CliError(`ignition deploy failed: ${failureLine(output) ?? `hardhat exited with code ${code}`}`));
     });
   });
