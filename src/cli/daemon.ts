@@ -1,12 +1,17 @@
+import { statSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import { FatalDaemonError, recheckOpenFolders } from "../daemons/datadir.js";
 import { sleep } from "../daemons/retry.js";
 import { FETCH_DEFAULTS, type FetchOptions } from "../sdk/fetch.js";
 import { parseIndex } from "./context.js";
+import type { MeaningContext } from "../sdk/errors.js";
 import { CliError, describeError } from "./errors.js";
 
 /** How a daemon command loops. */
 export interface LoopOptions {
+  /** Token decimals and symbol and the chain's time, so failed ticks read in user units. */
+  meaning?: MeaningContext;
   /** Milliseconds between ticks. */
   intervalMs: number;
   /** Run one tick and return (a failing tick then fails the command). */
@@ -51,7 +56,7 @@ export async function runLoop(options: LoopOptions, tick: () => Promise<void>): 
         await checkedTick();
       } catch (error) {
         if (error instanceof FatalDaemonError) throw error;
-        options.log(`tick failed: ${describeError(error)}`);
+        options.log(`tick failed: ${describeError(error, options.meaning)}`);
       }
       await sleep(options.intervalMs, controller.signal);
     }
@@ -80,7 +85,7 @@ export interface DaemonCliOptions {
 /** Declares the daemon options on `command`; `dataDirDefault` describes where state goes by default. */
 export function withDaemonOptions(command: Command, dataDirDefault: string): Command {
   return command
-    .option("--data-dir <dir>", `state folder (default ${dataDirDefault})`)
+    .option("--data-dir <dir>", `state folder, created when missing (default ${dataDirDefault})`)
     .option("--interval <ms>", "milliseconds between ticks", "5000")
     .option("--once", "run one tick and exit", false)
     .option("--from-block <n>", "first block to scan when there is no state yet", "0")
@@ -95,6 +100,28 @@ export function withDaemonOptions(command: Command, dataDirDefault: string): Com
     .option("--fetch-timeout <ms>", "time limit of one batch data read", String(FETCH_DEFAULTS.timeoutMs))
     .option("--fetch-schemes <list>", "URI schemes batch data may be read from", FETCH_DEFAULTS.schemes.join(","))
     .option("--allow-private-fetch", "let batch data URIs reach private, loopback and link-local addresses", false);
+}
+
+/**
+ * The daemon's state folder: `--data-dir` when given, else `fallback`, resolved against the working
+ * directory. A path that is (or runs through) a file is one clear line here, not the "EEXIST" or
+ * "ENOTDIR" of creating it later; a missing folder is created by the daemon.
+ */
+export function resolveDataDir(dataDir: string | undefined, fallback: string): string {
+  const resolved = path.resolve(dataDir ?? fallback);
+  const what = dataDir === undefined ? `the default state folder ${fallback}` : `--data-dir ${dataDir}`;
+  for (let p = resolved; ; p = path.dirname(p)) {
+    const stat = statSync(p, { throwIfNoEntry: false });
+    if (stat !== undefined) {
+      if (stat.isDirectory()) return resolved;
+      throw new CliError(
+        p === resolved
+          ? `${what} is a file, not a folder: give a folder (created when missing)`
+          : `${what}: ${path.relative(process.cwd(), p) || p} is a file, not a folder`,
+      );
+    }
+    if (path.dirname(p) === p) return resolved;
+  }
 }
 
 /** Parses the daemon options (one clear error line for a bad value). */

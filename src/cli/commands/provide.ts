@@ -3,8 +3,9 @@ import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
 import { ProviderDaemon, type ProviderDaemonOptions } from "../../daemons/provider.js";
 import { Outcome, ProviderAgent, TraceStore } from "../../sdk/index.js";
+import { meaningContext } from "../errors.js";
 import { CliContext, existingPath } from "../context.js";
-import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
+import { parseDaemonOptions, resolveDataDir, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
 import { loadModel, resolveModelId, type ModelIdOptions } from "../inputs.js";
 import { formatAmount } from "../parse.js";
 import { DEFAULT_TRACE_DIR } from "./commit.js";
@@ -28,21 +29,35 @@ export function registerProvide(program: Command): void {
     .description(
       "run the provider daemon: answer every dispute against the signer's commitments from the stored traces",
     )
-    .requiredOption("--model <file>", "the model the commitments were made with")
+    .usage("--model <file> [options]")
+    .requiredOption("--model <file>", "(required) the model file the commitments were made with")
     .option("--trace-dir <dir>", "traces written by `verity commit`", DEFAULT_TRACE_DIR)
     .option("--model-id <id>", "the registration the commitments were made under (default: the file's only one)")
     .option("--publisher <address>", "the commitments were made under this publisher's registration")
+    .addHelpText(
+      "after",
+      `
+Run it as the account that committed (the same --account, --key-env or --keystore as \`verity commit\`),
+with the traces \`verity commit\` stored (--trace-dir, default ${DEFAULT_TRACE_DIR}).
+
+Examples:
+  $ verity --account 1 provide --model models/mnist-784-128-64-10.json
+  $ verity --account 1 provide --model models/mnist-784-128-64-10.json --trace-dir .verity/traces --once
+  $ verity --account 1 provide --model models/mnist-784-128-64-10.json --publisher 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266`,
+    )
     .action(async (options: ProvideOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const { intervalMs } = parseDaemonOptions(options);
       const settings = providerSettings(options);
       const model = await loadModel(options.model);
       const traceDir = existingPath(options.traceDir, "trace folder");
+      if (options.dataDir !== undefined) resolveDataDir(options.dataDir, options.dataDir); // before connecting
       const verity = await ctx.verity();
       const me = await ctx.address();
       const chainId = await ctx.chainId();
-      const dataDir = path.resolve(
-        options.dataDir ?? path.join(".verity", "provider", `${chainId}-${me.toLowerCase()}`),
+      const dataDir = resolveDataDir(
+        options.dataDir,
+        path.join(".verity", "provider", `${chainId}-${me.toLowerCase()}`),
       );
       const log = consoleLogger("provider", ctx.options.quiet);
 
@@ -58,7 +73,8 @@ export function registerProvide(program: Command): void {
       await daemon.init();
       log(`defending commitments of ${me}, traces in ${traceDir}, state in ${dataDir}`);
 
-      await runLoop({ intervalMs, once: options.once, log }, async () => {
+      const meaning = await meaningContext(verity.provider, verity.addresses.token);
+      await runLoop({ intervalMs, once: options.once, log, meaning }, async () => {
         scan.begin(daemon.snapshot().cursor);
         try {
           const report = await daemon.tick();

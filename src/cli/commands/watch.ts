@@ -3,8 +3,9 @@ import type { Command } from "commander";
 import { consoleLogger } from "../../daemons/log.js";
 import { Watchtower, type WatchtowerOptions } from "../../daemons/watchtower.js";
 import { ChallengerAgent, FileNonceBook, Outcome } from "../../sdk/index.js";
+import { meaningContext } from "../errors.js";
 import { CliContext } from "../context.js";
-import { parseDaemonOptions, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
+import { parseDaemonOptions, resolveDataDir, runLoop, withDaemonOptions, type DaemonCliOptions } from "../daemon.js";
 import { loadModel } from "../inputs.js";
 import { formatAmount, parseAmount } from "../parse.js";
 
@@ -27,21 +28,33 @@ export function registerWatch(program: Command): void {
     .description(
       "run the watchtower: re-execute commitments of the given models, dispute every wrong one, play the games",
     )
+    .usage("--model <file...> [options]")
     .requiredOption(
       "--model <file...>",
-      "model files to follow (every registration of their content, by any publisher)",
+      "(required) model files to follow (every registration of their content, by any publisher)",
     )
     .option("--bond-allowance <n>", "keep the stake manager approved for this many tokens of bonds", "100")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ verity --account 2 watch --model models/mnist-784-128-64-10.json
+  $ verity --account 2 watch --model models/mnist-784-128-64-10.json --data-dir .verity/tower --once
+  $ verity --rpc https://rpc.example --key-env CHALLENGER_KEY watch --model models/mnist-784-128-64-10.json \\
+      --from-block 5000000 --max-range 500`,
+    )
     .action(async (options: WatchOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const { intervalMs } = parseDaemonOptions(options);
       const settings = watchtowerSettings(options);
       const allowance = parseAmount(options.bondAllowance, "--bond-allowance");
       const models = await Promise.all(options.model.map(loadModel));
+      if (options.dataDir !== undefined) resolveDataDir(options.dataDir, options.dataDir); // before connecting
       const connected = await ctx.verity();
       const chainId = await ctx.chainId();
-      const dataDir = path.resolve(
-        options.dataDir ?? path.join(".verity", "watchtower", `${chainId}-${connected.addresses.ledger.toLowerCase()}`),
+      const dataDir = resolveDataDir(
+        options.dataDir,
+        path.join(".verity", "watchtower", `${chainId}-${connected.addresses.ledger.toLowerCase()}`),
       );
       // Opening nonces are journaled with the state: an opening re-sent after a crash or reorg reuses its nonce.
       const verity = connected.connect(connected.runner, new FileNonceBook(path.join(dataDir, "nonces.json")));
@@ -60,7 +73,8 @@ export function registerWatch(program: Command): void {
       await watchtower.init(); // stops on a folder of another chain, or a cursor past the head
       log(`watching ${models.length} model(s) as ${await ctx.address()}, state in ${dataDir}`);
 
-      await runLoop({ intervalMs, once: options.once, log }, async () => {
+      const meaning = await meaningContext(verity.provider, verity.addresses.token);
+      await runLoop({ intervalMs, once: options.once, log, meaning }, async () => {
         if (allowance > 0n) await verity.staking.ensureAllowance(allowance);
         scan.begin(watchtower.snapshot().cursor);
         try {
