@@ -22,7 +22,7 @@ import {
   vectorToHex,
 } from "../src/engine/index.js";
 import type { LayerSpec } from "../src/engine/index.js";
-import { MNIST_INPUT_SCALE, splitMnist } from "./mnist-data.js";
+import { MNIST_INPUT_SCALE, splitMnist } from "../src/engine/mnist.js";
 
 function reference(x: number[], row: number[], bias: number, spec: LayerSpec): number {
   let acc = BigInt(bias);

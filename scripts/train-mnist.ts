@@ -18,7 +18,7 @@ import {
   MAX_SHIFT,
 } from "../src/engine/index.js";
 import type { DenseInt8Model, DenseLayer } from "../src/engine/index.js";
-import { MNIST_INPUT_SCALE, MNIST_SEED, mulberry32, splitMnist, type Digit } from "./mnist-data.js";
+import { MNIST_INPUT_SCALE, MNIST_SEED, mulberry32, splitMnist, type Digit } from "../src/engine/mnist.js";
 
 const DIMS = [784, 128, 64, 10] as const;
 const BATCH = 32;

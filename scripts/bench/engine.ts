@@ -1,4 +1,4 @@
-import { MNIST_INPUT_SCALE, mulberry32, splitMnist } from "../mnist-data.js";
+import { MNIST_INPUT_SCALE, mulberry32, splitMnist } from "../../src/engine/mnist.js";
 import { modelCommitments, quantizeInput, readModelFile, run, vectorToHex } from "../../src/engine/index.js";
 import type { DenseInt8Harness } from "../../typechain-types/index.js";
 import type { BenchRunner } from "./types.js";

@@ -10,7 +10,7 @@ import { quantizeInput, readModelFile, run, vectorToHex } from "../../src/engine
 import { ChallengerAgent, Verity, type VerityAddresses } from "../../src/sdk/index.js";
 import { MockERC20__factory } from "../../typechain-types/index.js";
 import { startNode } from "../../test/e2e/helpers/node.js";
-import { MNIST_INPUT_SCALE, splitMnist } from "../mnist-data.js";
+import { MNIST_INPUT_SCALE, splitMnist } from "../../src/engine/mnist.js";
 import type { BenchRunner } from "./types.js";
 
 const MODEL_PATH = "models/mnist-784-128-64-10.json";

@@ -1,17 +1,30 @@
 import { formatEther, getAddress, isHexString, parseEther } from "ethers";
+import type { DenseInt8Model } from "../engine/index.js";
 import type { Fault } from "../protocol/faults.js";
 import { CliError } from "./errors.js";
 import { parseIndex } from "./context.js";
 
-/** Parses an amount in decimal token units (18 decimals), e.g. `100` or `0.5`, into base units. */
-export function parseAmount(value: string, name = "amount"): bigint {
+/**
+ * Parses an amount in decimal token units (18 decimals), e.g. `100` or `0.5`, into base units; with
+ * `positive`, zero is refused (`zero` says why, e.g. "minting 0 does nothing").
+ */
+export function parseAmount(
+  value: string,
+  name = "amount",
+  options: { positive?: boolean; zero?: string } = {},
+): bigint {
   const trimmed = value.trim();
   if (!/^\d+(\.\d+)?$/.test(trimmed)) throw new CliError(`${name}: "${value}" is not a decimal token amount`);
+  let amount: bigint;
   try {
-    return parseEther(trimmed);
+    amount = parseEther(trimmed);
   } catch {
     throw new CliError(`${name}: "${value}" has more than 18 decimals`);
   }
+  if (options.positive && amount === 0n) {
+    throw new CliError(`${name}: ${options.zero ?? `${value} is zero`}; give an amount above 0`);
+  }
+  return amount;
 }
 
 /** Formats base units as decimal token units. */
@@ -43,18 +56,39 @@ export function parseSeconds(value: string, name: string): number {
   return n;
 }
 
+/** Help of `--fault` (commit): where layers and neurons are counted from. */
+export const FAULT_HELP =
+  "cheat on purpose (local chains, demos): [<input>@]<layer>:<neuron>[:<delta>] adds delta (default 1) to one " +
+  "neuron's output; layers count from 1 (1 = the first layer's output, L = the model's output), neurons from 0, " +
+  "inputs from 0 (default: every input); e.g. 2@1:5 or 3:0:-7";
+
 /**
  * Parses a fault spec `[<input>@]<layer>:<neuron>[:<delta>]` (the input index defaults to every input,
- * the delta to 1).
+ * the delta to 1). Layers count from 1, neurons and inputs from 0; with `model`, the layer and neuron are
+ * checked against its layers, so a bad spec is refused before anything is sent.
  */
-export function parseFault(value: string): { input?: number; fault: Fault } {
+export function parseFault(value: string, model?: DenseInt8Model): { input?: number; fault: Fault } {
   const match = /^(?:(\d+)@)?(\d+):(\d+)(?::(-?\d+))?$/.exec(value.trim());
   if (match === null) throw new CliError(`--fault: "${value}" is not [<input>@]<layer>:<neuron>[:<delta>]`);
   const [, input, layer, neuron, delta] = match;
-  return {
-    input: input === undefined ? undefined : Number(input),
-    fault: { layer: Number(layer), neuron: Number(neuron), delta: delta === undefined ? 1 : Number(delta) },
-  };
+  const fault = { layer: Number(layer), neuron: Number(neuron), delta: delta === undefined ? 1 : Number(delta) };
+  const layers = model?.layers.length;
+  if (fault.layer === 0) {
+    throw new CliError(
+      `--fault ${value}: layers count from 1 (the first layer's output)${layers ? ` to ${layers}` : ""}`,
+    );
+  }
+  if (layers !== undefined && fault.layer > layers) {
+    throw new CliError(`--fault ${value}: layer ${fault.layer} outside 1..${layers} (layers count from 1)`);
+  }
+  const outDim = model?.layers[fault.layer - 1].spec.outDim;
+  if (outDim !== undefined && fault.neuron >= outDim) {
+    throw new CliError(
+      `--fault ${value}: neuron ${fault.neuron} outside 0..${outDim - 1} of layer ${fault.layer} (neurons count from 0)`,
+    );
+  }
+  if (fault.delta % 256 === 0) throw new CliError(`--fault ${value}: a delta of ${fault.delta} changes nothing`);
+  return { input: input === undefined ? undefined : Number(input), fault };
 }
 
 /** Parses a list of indices such as `3`, `0,4,7` or `0-9` (ranges inclusive). */

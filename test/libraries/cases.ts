@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { dot, INT32_MAX, INT32_MIN, MAX_MULTIPLIER, MAX_SHIFT, vectorToHex } from "../../src/engine/index.js";
 import type { LayerSpec } from "../../src/engine/index.js";
-import { mulberry32 } from "../../scripts/mnist-data.js";
+import { mulberry32 } from "../../src/engine/mnist.js";
 
 /** How a vector's elements are chosen. */
 export type VectorMode = "random" | "min" | "max" | "zero" | "alternate" | "sparse" | "extremes";

@@ -4,9 +4,18 @@ import { argmax, type DenseInt8Model } from "../../engine/index.js";
 import type { Fault } from "../../protocol/faults.js";
 import { MAX_URI_BYTES, ProviderAgent, TraceStore } from "../../sdk/index.js";
 import { CliContext } from "../context.js";
-import { CliError } from "../errors.js";
-import { checkWidth, loadModel, mnistDigits, readInputFile, resolveModelId, type ModelIdOptions } from "../inputs.js";
-import { parseFault, parseIndexList } from "../parse.js";
+import { CliError, PartialFailure } from "../errors.js";
+import {
+  MNIST_OPTION_HELP,
+  checkWidth,
+  loadModel,
+  mnistInputs,
+  readInputFile,
+  resolveModelId,
+  type MnistOptions,
+  type ModelIdOptions,
+} from "../inputs.js";
+import { FAULT_HELP, parseFault } from "../parse.js";
 import { TEE_KEY_PASSWORD_ENV, environmentForKey, loadTeeKey } from "./env.js";
 
 /** Default folder of the traces the provider daemon answers disputes from. */
@@ -15,9 +24,8 @@ export const DEFAULT_TRACE_DIR = ".verity/traces";
 /** Inputs past which single commits show a progress bar. */
 const PROGRESS_THRESHOLD = 3;
 
-interface CommitOptions extends ModelIdOptions {
+interface CommitOptions extends ModelIdOptions, MnistOptions {
   inputUri?: string;
-  digit?: string;
   batch: boolean;
   dataFile?: string;
   traceDir: string;
@@ -34,14 +42,13 @@ export function registerCommit(program: Command): void {
     .description("run and commit inferences, singly or as one batch; stores their traces for `verity provide`")
     .argument("<model-file>", "model JSON file")
     .argument("[input-file...]", "inputs: JSON arrays of int8 values or hex strings")
-    .option("--digit <list>", "held-out MNIST digits instead of (or besides) input files, e.g. 0-9 or 3,5")
+    .option("--sample <list>", MNIST_OPTION_HELP.sample)
+    .option("--label <list>", MNIST_OPTION_HELP.label)
+    .option("--digit <list>", MNIST_OPTION_HELP.digit)
     .option("--batch", "commit all inputs as one batch (a Merkle root)", false)
     .option("--data-file <path>", "batch data file to write (default .verity/batches/batch-<time>.json)")
     .option("--trace-dir <dir>", "where traces are stored for the provider daemon", DEFAULT_TRACE_DIR)
-    .option(
-      "--fault <spec...>",
-      "cheat on purpose (local chains, demos): [<input>@]<layer>:<neuron>[:<delta>] alters one neuron",
-    )
+    .option("--fault <spec...>", FAULT_HELP)
     .option("--withhold-inputs", "batch: leave inputs out of the data file (challengers must demand them)", false)
     .option(
       "--input-uri <uri>",
@@ -60,8 +67,8 @@ export function registerCommit(program: Command): void {
     .action(async (modelFile: string, inputFiles: string[], options: CommitOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const model = await loadModel(modelFile);
-      const inputs = await collectInputs(model, inputFiles, options.digit);
-      const faults = faultsFor(options.fault ?? [], inputs.length);
+      const inputs = await collectInputs(model, inputFiles, options, ctx);
+      const faults = faultsFor(options.fault ?? [], inputs.length, model);
       if (!options.batch && (options.dataFile !== undefined || options.withholdInputs)) {
         throw new CliError("--data-file and --withhold-inputs apply to --batch only");
       }
@@ -128,7 +135,23 @@ export function registerCommit(program: Command): void {
       }
 
       const progress = inputs.length > PROGRESS_THRESHOLD ? ctx.progress(inputs.length, "committing") : undefined;
-      const commitments = [];
+      const commitments: {
+        id: string;
+        inputHash: string;
+        outputHash: string;
+        traceRoot: string;
+        argmax: number;
+        fault?: Fault;
+      }[] = [];
+      const summary = () => ({
+        kind: "single",
+        modelId,
+        contentHash: agent.commitments.contentHash,
+        provider,
+        inputPublic: options.inputUri === undefined,
+        ...teeJson,
+        commitments,
+      });
       try {
         for (let i = 0; i < inputs.length; i++) {
           const { id, result } = await agent.commit(inputs[i], faults[i], { uri: options.inputUri });
@@ -142,43 +165,49 @@ export function registerCommit(program: Command): void {
           });
           progress?.increment();
         }
+      } catch (error) {
+        // What was committed stays committed (and its traces stored): say which, so nothing is lost or redone.
+        if (commitments.length === 0) throw error;
+        throw new PartialFailure(
+          error,
+          summary(),
+          commitments.map((c) => c.id),
+          `input ${commitments.length + 1} of ${inputs.length} failed; the ${commitments.length} committed before it are ${ctx.options.json ? "in partial.commitments" : "listed on stdout"}`,
+        );
       } finally {
         progress?.stop();
       }
       ctx.emit(
-        {
-          kind: "single",
-          modelId,
-          contentHash: agent.commitments.contentHash,
-          provider,
-          inputPublic: options.inputUri === undefined,
-          ...teeJson,
-          commitments,
-        },
+        summary(),
         commitments.map((c) => c.id),
         { always: true },
       );
     });
 }
 
-/** Input files first, then `--digit` digits, checked against the model's input width. */
-async function collectInputs(model: DenseInt8Model, files: string[], digits: string | undefined): Promise<Int8Array[]> {
+/** Input files first, then the held-out MNIST inputs `--sample`/`--label` name, checked against the model's width. */
+async function collectInputs(
+  model: DenseInt8Model,
+  files: string[],
+  options: MnistOptions,
+  ctx: CliContext,
+): Promise<Int8Array[]> {
   const inputs = files.map((f) => readInputFile(f, model));
-  if (digits !== undefined) {
-    for (const d of await mnistDigits(parseIndexList(digits, "--digit"))) {
-      checkWidth(d.input, model, "--digit");
-      inputs.push(d.input);
-    }
+  for (const d of await mnistInputs(options, (line) => ctx.log(line))) {
+    checkWidth(d.input, model, `--sample ${d.sample}`);
+    inputs.push(d.input);
   }
-  if (inputs.length === 0) throw new CliError("no inputs: give input files or --digit <list>");
+  if (inputs.length === 0) {
+    throw new CliError("no inputs: give input files (e.g. examples/mnist-7.json), --sample <list> or --label <list>");
+  }
   return inputs;
 }
 
 /** The fault of each input, from `--fault` specs (one without an index applies to every input). */
-function faultsFor(specs: string[], count: number): (Fault | undefined)[] {
+function faultsFor(specs: string[], count: number, model: DenseInt8Model): (Fault | undefined)[] {
   const faults: (Fault | undefined)[] = new Array(count).fill(undefined);
   for (const spec of specs) {
-    const { input, fault } = parseFault(spec);
+    const { input, fault } = parseFault(spec, model);
     if (input === undefined) faults.fill(fault);
     else if (input >= count) throw new CliError(`--fault ${spec}: there are only ${count} inputs`);
     else faults[input] = fault;

@@ -47,6 +47,14 @@ export function registerModel(program: Command): void {
       "--tee-window <duration>",
       "window: the shortened challenge window (60 s .. challenge window - 1 s); instant: the accountability period (0 .. 30 d); e.g. 10m, 1h, 7d",
     )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ verity model register models/mnist-784-128-64-10.json
+  $ verity model register models/mnist-784-128-64-10.json --min-stake 100 --slash 50 --bond 10 --challenge-window 600
+  $ verity model register models/mnist-784-128-64-10.json --tee-mode window --tee-window 10m`,
+    )
     .action(async (file: string, options: RegisterOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const parsed = await loadModel(file);
@@ -83,6 +91,14 @@ export function registerModel(program: Command): void {
     .description("the registry record of a model (by id, or by model file and its registration)")
     .argument("<model>", "modelId (0x...) or a model file")
     .option("--publisher <address>", "with a model file: this publisher's registration of it")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ verity model show models/mnist-784-128-64-10.json
+  $ verity model show 0x<modelId printed by verity model register>
+  $ verity --json model show models/mnist-784-128-64-10.json --publisher 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266`,
+    )
     .action(async (idOrFile: string, options: { publisher?: string }, command: Command) => {
       const ctx = CliContext.of(command);
       const verity = await ctx.verity({ readOnly: true });
@@ -99,7 +115,7 @@ export function registerModel(program: Command): void {
         status: MODEL_STATUS[Number(m.status)] ?? String(m.status),
         version: Number(m.version),
         registeredAt: Number(m.registeredAt),
-        acceptsUntil: m.acceptsUntil,
+        acceptsUntil: Number(m.acceptsUntil), // seconds, like every time in --json output
         acceptsCommitments: accepts,
         weightsRoot: m.weightsRoot,
         graphHash: m.graphHash,
@@ -161,6 +177,13 @@ export function registerModel(program: Command): void {
     .description("the content hash of a model file (off-chain), and its modelId for a publisher")
     .argument("<model-file>", "model JSON file")
     .option("--publisher <address>", "also print the modelId this publisher's registration has")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ verity model id models/mnist-784-128-64-10.json
+  $ verity model id models/mnist-784-128-64-10.json --publisher 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266`,
+    )
     .action(async (file: string, options: { publisher?: string }, command: Command) => {
       const ctx = CliContext.of(command);
       const c = modelCommitments(await loadModel(file));
@@ -185,6 +208,13 @@ export function registerModel(program: Command): void {
     .argument("<model-file>", "model JSON file")
     .option("--from-block <n>", "first block to search", "0")
     .option("--max-range <n>", "blocks per eth_getLogs", "2000")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ verity model registrations models/mnist-784-128-64-10.json
+  $ verity --rpc https://rpc.example model registrations models/mnist-784-128-64-10.json --from-block 5000000 --max-range 500`,
+    )
     .action(async (file: string, options: { fromBlock: string; maxRange: string }, command: Command) => {
       const ctx = CliContext.of(command);
       const { contentHash } = modelCommitments(await loadModel(file));

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { MockERC20__factory } from "../../../typechain-types/index.js";
 import { CliContext } from "../context.js";
+import { minStakeWarning } from "../inputs.js";
 import { formatAmount, parseAddress, parseAmount } from "../parse.js";
 
 /** Registers `verity stake deposit|unbond|withdraw|show`. */
@@ -13,12 +14,15 @@ export function registerStake(program: Command): void {
     .argument("<amount>", "amount in decimal token units")
     .action(async (amount: string, _options: unknown, command: Command) => {
       const ctx = CliContext.of(command);
-      const value = parseAmount(amount, "<amount>");
+      const value = parseAmount(amount, "<amount>", { positive: true, zero: "depositing 0 does nothing" });
       const verity = await ctx.verity();
       const tx = await verity.staking.deposit(value);
       const active = await tx.wait();
+      // A deposit that still leaves the provider below some model's minimum is legal but useless there: say so.
+      const warning = await minStakeWarning(verity, active);
+      if (warning !== undefined) ctx.log(warning);
       ctx.emit(
-        { deposited: value, active, tx: tx.hash },
+        { deposited: value, active, tx: tx.hash, ...(warning === undefined ? {} : { warning }) },
         `deposited ${formatAmount(value)}; active stake ${formatAmount(active)}`,
       );
     });
@@ -32,7 +36,7 @@ export function registerStake(program: Command): void {
       const value = parseAmount(amount, "<amount>");
       const verity = await ctx.verity();
       const tx = await verity.staking.requestUnbond(value);
-      const readyAt = await tx.wait();
+      const readyAt = Number(await tx.wait()); // unix seconds, a number as in `stake show`
       ctx.emit(
         { unbonding: value, readyAt, tx: tx.hash },
         `unbonding ${formatAmount(value)}; withdrawable from ${new Date(Number(readyAt) * 1000).toISOString()}`,

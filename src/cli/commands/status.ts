@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { isHexString } from "ethers";
+import { isHexString, type Provider } from "ethers";
 import {
   CommitmentStatus,
   Outcome,
@@ -15,17 +15,17 @@ import {
   type BatchDataFile,
   type BatchHeader,
   type InferenceHashes,
+  type LogRangeOptions,
   type Verity,
 } from "../../sdk/index.js";
-import { CliContext, existingPath } from "../context.js";
+import { CliContext, existingPath, parseIndex } from "../context.js";
 import { CliError } from "../errors.js";
 import { formatTime } from "../../sdk/errors.js";
 import { formatAmount, parseBytes32 } from "../parse.js";
 
 /** Registers `verity status` and `verity dispute`. */
 export function registerStatus(program: Command): void {
-  program
-    .command("status")
+  withLogRangeOptions(program.command("status"))
     .description(
       "status, finality and record of a commitment or batch, or of one batch leaf with --leaf and --proof-file",
     )
@@ -35,132 +35,157 @@ export function registerStatus(program: Command): void {
       "a batch leaf: <inputHash,outputHash,traceRoot>, or its index when --proof-file is the batch data file",
     )
     .option("--proof-file <f>", "the leaf's Merkle proof (JSON array of hashes) or the batch data file")
-    .action(async (idArg: string, options: { leaf?: string; proofFile?: string }, command: Command) => {
-      const ctx = CliContext.of(command);
-      const id = parseBytes32(idArg, "<id>");
-      if ((options.leaf === undefined) !== (options.proofFile === undefined)) {
-        throw new CliError("--leaf and --proof-file go together");
-      }
-      const verity = await ctx.verity({ readOnly: true });
-      const record = await verity.ledger.record(id);
-      const kind = record.kind;
-      if (kind === "None") throw new CliError(`no commitment or batch with id ${id} on this deployment`);
-      const finalityOf = await verity.ledger.finalityOf(id);
-      const status = CommitmentStatus[finalityOf.status];
-      const finality = finalityOf.finality;
-      const deadline = record.challengeDeadline;
-      const isTee = hasFlag(record.flags, RecordFlags.TEE);
-      const tee = isTee ? await verity.ledger.teeRecordOf(id) : undefined;
-      const event = await committedEvent(verity, id, kind === "Batch", isTee);
-      const flags = {
-        overturned: hasFlag(record.flags, RecordFlags.OVERTURNED),
-        ...(kind === "Single"
-          ? { inputPublic: hasFlag(record.flags, RecordFlags.INPUT_PUBLIC) }
-          : {
-              leafOverturned: hasFlag(record.flags, RecordFlags.LEAF_OVERTURNED),
-              disclosureOpen: hasFlag(record.flags, RecordFlags.DISCLOSURE_OPEN),
-              disclosed: hasFlag(record.flags, RecordFlags.DISCLOSED),
-            }),
-      };
-      const base = {
-        id,
-        kind: kind.toLowerCase(),
-        status,
-        final: finalityOf.status === CommitmentStatus.Final,
-        finality,
-        provider: record.provider,
-        challengeDeadline: deadline,
-        openDisputes: record.openDisputes,
-        ...flags,
-        ...(tee === undefined
-          ? {}
-          : {
-              tee: {
-                enclaveKey: tee.enclaveKey,
-                environment: tee.environment,
-                mode: tee.mode,
-                teeDeadline: tee.teeDeadline,
-                fallbackDeadline: tee.fallbackDeadline,
-                trustLostAt: tee.trustLostAt,
-                provenWrong: tee.provenWrong,
-                withheld: tee.withheld,
-              },
-            }),
-        ...event,
-      };
-      const teeText =
-        tee === undefined
-          ? []
-          : [
-              `  enclave key     ${tee.enclaveKey}`,
-              `  environment     ${tee.environment}`,
-              `  TEE mode        ${tee.mode}${tee.mode === "Window" ? `, TEE window until ${formatTime(tee.teeDeadline)}` : `, accountable until ${formatTime(tee.teeDeadline)}`}`,
-              `  trust lost at   ${tee.trustLostAt === 0 ? "never (key and environment trusted)" : formatTime(tee.trustLostAt)}`,
-              `  proven wrong    ${tee.provenWrong ? "yes" : "no"}`,
-              `  data withheld   ${tee.withheld ? "yes" : "no"}`,
-            ];
-      const flagText = Object.entries(flags)
-        .filter(([, on]) => on)
-        .map(([name]) => name)
-        .join(", ");
+    .addHelpText(
+      "after",
+      `${LOG_RANGE_HELP}
 
-      if (options.leaf === undefined) {
+Examples:
+  $ verity status 0x<id printed by verity commit>
+  $ verity --json status 0x<batchId> --leaf 3 --proof-file .verity/batches/batch-<time>.json
+  $ verity --rpc https://rpc.example status 0x<id> --from-block 5000000 --max-range 500`,
+    )
+    .action(
+      async (idArg: string, options: { leaf?: string; proofFile?: string } & LogRangeCliOptions, command: Command) => {
+        const ctx = CliContext.of(command);
+        const id = parseBytes32(idArg, "<id>");
+        const range = parseLogRange(options);
+        if ((options.leaf === undefined) !== (options.proofFile === undefined)) {
+          throw new CliError("--leaf and --proof-file go together");
+        }
+        const verity = await ctx.verity({ readOnly: true });
+        const record = await verity.ledger.record(id);
+        const kind = record.kind;
+        if (kind === "None") throw new CliError(`no commitment or batch with id ${id} on this deployment`);
+        const finalityOf = await verity.ledger.finalityOf(id);
+        const status = CommitmentStatus[finalityOf.status];
+        const finality = finalityOf.finality;
+        const deadline = record.challengeDeadline;
+        const isTee = hasFlag(record.flags, RecordFlags.TEE);
+        const tee = isTee ? await verity.ledger.teeRecordOf(id) : undefined;
+        const event = await committedEvent(verity, id, kind === "Batch", isTee, { ...range, notAfter: deadline });
+        const flags = {
+          overturned: hasFlag(record.flags, RecordFlags.OVERTURNED),
+          ...(kind === "Single"
+            ? { inputPublic: hasFlag(record.flags, RecordFlags.INPUT_PUBLIC) }
+            : {
+                leafOverturned: hasFlag(record.flags, RecordFlags.LEAF_OVERTURNED),
+                disclosureOpen: hasFlag(record.flags, RecordFlags.DISCLOSURE_OPEN),
+                disclosed: hasFlag(record.flags, RecordFlags.DISCLOSED),
+              }),
+        };
+        const base = {
+          id,
+          kind: kind.toLowerCase(),
+          status,
+          final: finalityOf.status === CommitmentStatus.Final,
+          finality,
+          provider: record.provider,
+          challengeDeadline: deadline,
+          openDisputes: record.openDisputes,
+          ...flags,
+          ...(tee === undefined
+            ? {}
+            : {
+                tee: {
+                  enclaveKey: tee.enclaveKey,
+                  environment: tee.environment,
+                  mode: tee.mode,
+                  teeDeadline: tee.teeDeadline,
+                  fallbackDeadline: tee.fallbackDeadline,
+                  trustLostAt: tee.trustLostAt,
+                  provenWrong: tee.provenWrong,
+                  withheld: tee.withheld,
+                },
+              }),
+          ...event,
+        };
+        const teeText =
+          tee === undefined
+            ? []
+            : [
+                `  enclave key     ${tee.enclaveKey}`,
+                `  environment     ${tee.environment}`,
+                `  TEE mode        ${tee.mode}${tee.mode === "Window" ? `, TEE window until ${formatTime(tee.teeDeadline)}` : `, accountable until ${formatTime(tee.teeDeadline)}`}`,
+                `  trust lost at   ${tee.trustLostAt === 0 ? "never (key and environment trusted)" : formatTime(tee.trustLostAt)}`,
+                `  proven wrong    ${tee.provenWrong ? "yes" : "no"}`,
+                `  data withheld   ${tee.withheld ? "yes" : "no"}`,
+              ];
+        const flagText = Object.entries(flags)
+          .filter(([, on]) => on)
+          .map(([name]) => name)
+          .join(", ");
+
+        if (options.leaf === undefined) {
+          ctx.emit(
+            base,
+            [
+              `${kind.toLowerCase()} ${id}: ${status}${base.final ? ` (final: ${finality})` : ""}`,
+              `  provider        ${record.provider}`,
+              `  challenge until ${new Date(deadline * 1000).toISOString()}`,
+              `  open disputes   ${base.openDisputes}`,
+              `  flags           ${flagText === "" ? "none" : flagText}`,
+              ...teeText,
+              ...Object.entries(event).map(([k, v]) => `  ${k.padEnd(15)} ${String(v)}`),
+            ],
+            { always: true },
+          );
+          return;
+        }
+
+        if (kind !== "Batch") throw new CliError(`${id} is a single commitment: --leaf applies to batches`);
+        const { header, proof, leaf } = leafQuery(options.leaf, options.proofFile!, id, record.provider, event);
+        const leafStatus = CommitmentStatus[await verity.ledger.leafStatus(header, proof, leaf)];
+        const leafHash = leafHashOf(leaf);
+        const leafRecord = await verity.ledger.contract.leafRecordOf(id, leafHash);
+        const result = {
+          ...base,
+          leaf: {
+            ...leaf,
+            leafHash,
+            status: leafStatus,
+            openDisputes: Number(leafRecord.openDisputes),
+            overturned: leafRecord.overturned,
+          },
+        };
         ctx.emit(
-          base,
+          result,
           [
-            `${kind.toLowerCase()} ${id}: ${status}${base.final ? ` (final: ${finality})` : ""}`,
-            `  provider        ${record.provider}`,
+            `leaf ${leafHash} of batch ${id}: ${leafStatus}`,
+            `  batch status    ${status}${base.final ? ` (final: ${finality})` : ""}`,
+            `  open disputes   ${result.leaf.openDisputes}${leafRecord.overturned ? ", overturned" : ""}`,
             `  challenge until ${new Date(deadline * 1000).toISOString()}`,
-            `  open disputes   ${base.openDisputes}`,
-            `  flags           ${flagText === "" ? "none" : flagText}`,
-            ...teeText,
-            ...Object.entries(event).map(([k, v]) => `  ${k.padEnd(15)} ${String(v)}`),
           ],
           { always: true },
         );
-        return;
-      }
+      },
+    );
 
-      if (kind !== "Batch") throw new CliError(`${id} is a single commitment: --leaf applies to batches`);
-      const { header, proof, leaf } = leafQuery(options.leaf, options.proofFile!, id, record.provider, event);
-      const leafStatus = CommitmentStatus[await verity.ledger.leafStatus(header, proof, leaf)];
-      const leafHash = leafHashOf(leaf);
-      const leafRecord = await verity.ledger.contract.leafRecordOf(id, leafHash);
-      const result = {
-        ...base,
-        leaf: {
-          ...leaf,
-          leafHash,
-          status: leafStatus,
-          openDisputes: Number(leafRecord.openDisputes),
-          overturned: leafRecord.overturned,
-        },
-      };
-      ctx.emit(
-        result,
-        [
-          `leaf ${leafHash} of batch ${id}: ${leafStatus}`,
-          `  batch status    ${status}${base.final ? ` (final: ${finality})` : ""}`,
-          `  open disputes   ${result.leaf.openDisputes}${leafRecord.overturned ? ", overturned" : ""}`,
-          `  challenge until ${new Date(deadline * 1000).toISOString()}`,
-        ],
-        { always: true },
-      );
-    });
-
-  program
-    .command("dispute")
+  withLogRangeOptions(program.command("dispute"))
     .description("state of a dispute game: phase, deadline, outcome")
     .argument("<disputeId>", "dispute id")
-    .action(async (idArg: string, _options: unknown, command: Command) => {
+    .addHelpText(
+      "after",
+      `${LOG_RANGE_HELP}
+
+Examples:
+  $ verity dispute 0x<disputeId printed by verity watch>
+  $ verity --json dispute 0x<disputeId> --from-block 5000000`,
+    )
+    .action(async (idArg: string, options: LogRangeCliOptions, command: Command) => {
       const ctx = CliContext.of(command);
       const disputeId = parseBytes32(idArg, "<disputeId>");
+      const range = parseLogRange(options);
       const verity = await ctx.verity({ readOnly: true });
       const game = await verity.disputes.game(disputeId);
       if (game.phase === Phase.None) throw new CliError(`no dispute with id ${disputeId} on this deployment`);
       const now = await verity.disputes.now();
       const game_ = verity.disputes.contract;
-      const opened = await game_.queryFilter(game_.filters.DisputeOpened(disputeId)).catch(() => []);
+      // The game's deadline is never before its opening: the search starts at the last block up to it.
+      const opened = await findLatestLogs(
+        verity.runner.provider!,
+        (from, to) => game_.queryFilter(game_.filters.DisputeOpened(disputeId), from, to),
+        { ...range, notAfter: game.deadline > 0n ? Number(game.deadline) : undefined },
+      ).catch(() => []);
       const params = opened.length > 0 ? toDisputeParams(opened[0].args.params) : undefined;
       const rewardPool = params === undefined ? undefined : await verity.disputes.rewardPoolOf(targetKeyOf(params));
       const resolved = game.phase === Phase.Resolved;
@@ -223,11 +248,17 @@ async function committedEvent(
   id: string,
   isBatch: boolean,
   isTee: boolean,
+  range: LogSearch,
 ): Promise<Record<string, string | number>> {
   const ledger = verity.ledger.contract;
+  const provider = verity.runner.provider!;
   try {
     if (isTee && isBatch) {
-      const events = await ledger.queryFilter(ledger.filters.TeeBatchCommitted(id));
+      const events = await findLatestLogs(
+        provider,
+        (from, to) => ledger.queryFilter(ledger.filters.TeeBatchCommitted(id), from, to),
+        range,
+      );
       if (events.length === 0) return {};
       const a = events[0].args;
       return {
@@ -240,7 +271,11 @@ async function committedEvent(
       };
     }
     if (isTee) {
-      const events = await ledger.queryFilter(ledger.filters.TeeInferenceCommitted(id));
+      const events = await findLatestLogs(
+        provider,
+        (from, to) => ledger.queryFilter(ledger.filters.TeeInferenceCommitted(id), from, to),
+        range,
+      );
       if (events.length === 0) return {};
       const a = events[0].args;
       return {
@@ -253,7 +288,11 @@ async function committedEvent(
       };
     }
     if (isBatch) {
-      const events = await ledger.queryFilter(ledger.filters.BatchCommitted(id));
+      const events = await findLatestLogs(
+        provider,
+        (from, to) => ledger.queryFilter(ledger.filters.BatchCommitted(id), from, to),
+        range,
+      );
       if (events.length === 0) return {};
       const a = events[0].args;
       return {
@@ -264,7 +303,11 @@ async function committedEvent(
         block: events[0].blockNumber,
       };
     }
-    const events = await ledger.queryFilter(ledger.filters.InferenceCommitted(id));
+    const events = await findLatestLogs(
+      provider,
+      (from, to) => ledger.queryFilter(ledger.filters.InferenceCommitted(id), from, to),
+      range,
+    );
     if (events.length === 0) return {};
     const a = events[0].args;
     return {
@@ -277,6 +320,85 @@ async function committedEvent(
   } catch {
     return {};
   }
+}
+
+/** The `--from-block` and `--max-range` options of the commands that look up one event. */
+export interface LogRangeCliOptions {
+  fromBlock: string;
+  maxRange: string;
+}
+
+/** What `--from-block` and `--max-range` mean, for the help of the commands that take them. */
+export const LOG_RANGE_HELP = `
+The event is looked up newest block first, in ranges of at most --max-range blocks per eth_getLogs (RPC
+providers cap the range), from the last block before the record's deadline down to --from-block.`;
+
+/** Declares `--from-block` and `--max-range` (bounded log lookups). */
+export function withLogRangeOptions(command: Command): Command {
+  return command
+    .option("--from-block <n>", "first block to search for the event (e.g. the deployment's block)", "0")
+    .option("--max-range <n>", "blocks per eth_getLogs", "2000");
+}
+
+/** Parses `--from-block` and `--max-range`. */
+export function parseLogRange(options: LogRangeCliOptions): LogRangeOptions {
+  return {
+    fromBlock: parseIndex(options.fromBlock, "--from-block"),
+    maxRange: Math.max(1, parseIndex(options.maxRange, "--max-range")),
+  };
+}
+
+/** A bounded search for the latest logs: `LogRangeOptions`, and a time no log of interest is after. */
+export interface LogSearch extends LogRangeOptions {
+  /** Unix seconds: the logs sought were emitted at or before this time (a record's deadline). */
+  notAfter?: number;
+}
+
+/**
+ * The logs `query` returns in the newest range that has any, scanning `[fromBlock, toBlock]` (default
+ * 0 and the head) backwards in ranges of at most `maxRange` blocks (default 2,000), so that providers
+ * which cap `eth_getLogs` ranges answer, and a recent event takes a few requests. With `notAfter`, the
+ * scan starts at the last block at or before that time. Empty when no range has a log.
+ */
+export async function findLatestLogs<T>(
+  provider: Provider,
+  query: (fromBlock: number, toBlock: number) => Promise<T[]>,
+  options: LogSearch = {},
+): Promise<T[]> {
+  const range = Math.max(1, options.maxRange ?? 2_000);
+  const floor = options.fromBlock ?? 0;
+  let to = options.toBlock ?? (await provider.getBlockNumber());
+  if (options.notAfter !== undefined) to = await lastBlockAtOrBefore(provider, options.notAfter, floor, to);
+  for (; to >= floor; to -= range) {
+    const found = await query(Math.max(floor, to - range + 1), to);
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+/**
+ * The last block in `[low, high]` whose timestamp is at most `time` (`high` when the chain has not reached
+ * `time`, `low` when even it is later): a binary search of about log2(high - low) block headers.
+ */
+export async function lastBlockAtOrBefore(
+  provider: Provider,
+  time: number,
+  low: number,
+  high: number,
+): Promise<number> {
+  const timestampOf = async (n: number) => {
+    const block = await provider.getBlock(n);
+    if (block === null) throw new Error(`the node has no block ${n}`);
+    return block.timestamp;
+  };
+  if ((await timestampOf(high)) <= time) return high;
+  let [lo, hi] = [low, high]; // invariant: the answer is in [lo, hi), block hi is after `time`
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if ((await timestampOf(mid)) <= time) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The header, proof and leaf a `leafStatus` query needs, from `--leaf` and `--proof-file`. */
