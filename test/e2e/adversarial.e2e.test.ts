@@ -56,7 +56,7 @@ import {
   type VerityAddresses,
 } from "../../src/sdk/index.js";
 import { MockERC20__factory, StakeManager__factory } from "../../typechain-types/index.js";
-import { MNIST_INPUT_SCALE, splitMnist } from "../../scripts/mnist-data.js";
+import { MNIST_INPUT_SCALE, splitMnist } from "../../src/engine/mnist.js";
 import {
   deployWithCli,
   spawnProvider,

@@ -34,7 +34,7 @@ import {
   EnvironmentRegistry__factory,
   MockERC20__factory,
 } from "../../typechain-types/index.js";
-import { MNIST_INPUT_SCALE, splitMnist } from "../../scripts/mnist-data.js";
+import { MNIST_INPUT_SCALE, splitMnist } from "../../src/engine/mnist.js";
 import { deployWithCli, spawnWatchtower, type DaemonProcess } from "./helpers/cli.js";
 import { startNode, type LocalNode } from "./helpers/node.js";
 
