@@ -180,7 +180,7 @@ describe("verity CLI", function () {
     expectOneLineError(await cli(["frobnicate"]), "unknown command 'frobnicate'");
     expectOneLineError(await cli(["stake", "deposit", "lots"]), '<amount>: "lots" is not a decimal token amount');
     expectOneLineError(
-      await cli(["infer", "models/none.json", "--digit", "0"]),
+      await cli(["infer", "models/none.json", "--sample", "0"]),
       "no such model file: models/none.json",
     );
     expectOneLineError(await cli(["stake", "show"]), /no deployment file|no Verity deployment/);
@@ -251,7 +251,7 @@ describe("verity CLI", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "0",
       "--trace-dir",
       path.join(work, "traces"),
@@ -283,7 +283,7 @@ describe("verity CLI", function () {
     expect(out.traceRoot).to.equal(expected.traceRoot);
     expect(out.layerHashes).to.deep.equal(expected.layerHashes);
 
-    const digit = await cliJson(["infer", MODEL, "--digit", "0"]);
+    const digit = await cliJson(["infer", MODEL, "--sample", "0"]);
     expect(digit.argmax).to.equal(digit.label);
   });
 
@@ -293,7 +293,7 @@ describe("verity CLI", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "0-1",
       "--trace-dir",
       path.join(work, "traces"),
@@ -318,7 +318,7 @@ describe("verity CLI", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "2-5",
       "--batch",
       "--data-file",
@@ -352,7 +352,7 @@ describe("verity CLI", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "7",
       "--fault",
       "2:5:3",
@@ -435,7 +435,7 @@ describe("verity CLI", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "0",
       "--input-uri",
       `ipfs://${"x".repeat(250)}`,
@@ -451,7 +451,7 @@ describe("verity CLI", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "20-22",
       "--batch",
       "--withhold-inputs",
@@ -492,7 +492,7 @@ describe("verity CLI", function () {
     expect(listed.registrations.map((r: { modelId: string }) => r.modelId)).to.include(second.modelId);
     expect(listed.registrations).to.have.length(2);
     expectOneLineError(
-      await cli(["--account", "1", "commit", MODEL, "--digit", "9", "--trace-dir", path.join(work, "traces")]),
+      await cli(["--account", "1", "commit", MODEL, "--sample", "9", "--trace-dir", path.join(work, "traces")]),
       /2 publishers registered this model \(content 0x[0-9a-f]{64}\): pass --publisher <address> or --model-id <id>/,
     );
     expectOneLineError(await cli(["model", "show", MODEL]), "pass --publisher <address> or --model-id <id>");
@@ -501,7 +501,7 @@ describe("verity CLI", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "9",
       "--publisher",
       PUBLISHER,

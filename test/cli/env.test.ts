@@ -303,7 +303,7 @@ describe("verity env (CLI end to end)", function () {
     const badFile = path.join(work, "bad.json");
     writeFileSync(badFile, JSON.stringify({ privateKey: "0x12" }));
     expectOneLineError(
-      await cli(["--account", "1", "commit", MODEL, "--digit", "0", "--tee-key", badFile]),
+      await cli(["--account", "1", "commit", MODEL, "--sample", "0", "--tee-key", badFile]),
       `--tee-key: enclave key file ${badFile}: expected { "privateKey": "0x<64 hex digits>" }`,
     );
     const out = await cliJson([
@@ -311,7 +311,7 @@ describe("verity env (CLI end to end)", function () {
       "1",
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "0",
       "--tee-key",
       keyFile,
@@ -351,7 +351,7 @@ describe("verity env (CLI end to end)", function () {
         "1",
         "commit",
         MODEL,
-        "--digit",
+        "--sample",
         "1",
         "--tee-key",
         keyFile,

@@ -248,7 +248,7 @@ describe("verity CLI errors", function () {
       this.timeout(120_000);
       const traces = ["--trace-dir", path.join(work, "traces")];
       // The third input repeats the first: its commitment exists, the ledger refuses it.
-      const text = await cli(["--account", "1", "commit", MODEL, "--digit", "30,31,30", ...traces]);
+      const text = await cli(["--account", "1", "commit", MODEL, "--sample", "30,31,30", ...traces]);
       const line = oneLineError(text);
       expect(line).to.match(
         /^error: InferenceLedgerDuplicate\(0x[0-9a-f]{64}\): this exact commitment already exists, as 0x[0-9a-f]{64}; input 3 of 3 failed; the 2 committed before it are listed on stdout$/,
@@ -258,7 +258,7 @@ describe("verity CLI errors", function () {
       for (const id of ids) expect((await cliJson(["status", id])).status).to.equal("Pending");
       expect(line).to.include(ids[0]); // the duplicate is the first one
 
-      const json = jsonError(await cli(["--json", "--account", "1", "commit", MODEL, "--digit", "32,32", ...traces]));
+      const json = jsonError(await cli(["--json", "--account", "1", "commit", MODEL, "--sample", "32,32", ...traces]));
       expect(json.error.name).to.equal("InferenceLedgerDuplicate");
       expect(json.error.message).to.match(
         /; input 2 of 2 failed; the 1 committed before it are in partial.commitments$/,

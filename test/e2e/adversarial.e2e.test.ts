@@ -370,7 +370,7 @@ describe("Watchtower end to end, adversarial: unreadable, late, remote, withheld
     const singles = await runVerity(honestFlags, [
       "commit",
       MODEL_FILE,
-      "--digit",
+      "--sample",
       "0-3",
       "--trace-dir",
       traces("honest"),
@@ -382,7 +382,7 @@ describe("Watchtower end to end, adversarial: unreadable, late, remote, withheld
     const uriSingle = await runVerity(honestFlags, [
       "commit",
       MODEL_FILE,
-      "--digit",
+      "--sample",
       "8",
       "--input-uri",
       pathToFileURL(honestInputFile).href,
@@ -395,7 +395,7 @@ describe("Watchtower end to end, adversarial: unreadable, late, remote, withheld
     const batchOut = await runVerity(honestFlags, [
       "commit",
       MODEL_FILE,
-      "--digit",
+      "--sample",
       "4-7",
       "--batch",
       "--data-file",

@@ -126,7 +126,7 @@ describe(`verity CLI on a chain with a block every ${BLOCK_TIME} s (anvil --bloc
   it("commits three single inferences in turn and a batch, each on chain when the command returns", async function () {
     expect(deploymentDir, "deploy did not run").to.not.equal(undefined);
     const traces = path.join(work, "traces");
-    const singles = await json(1, ["commit", MODEL, "--digit", "0-2", "--trace-dir", traces]);
+    const singles = await json(1, ["commit", MODEL, "--sample", "0-2", "--trace-dir", traces]);
     expect(singles.kind).to.equal("single");
     expect(singles.commitments).to.have.length(3);
     const ids = singles.commitments.map((c: { id: string }) => c.id);
@@ -144,7 +144,7 @@ describe(`verity CLI on a chain with a block every ${BLOCK_TIME} s (anvil --bloc
     const batch = await json(1, [
       "commit",
       MODEL,
-      "--digit",
+      "--sample",
       "3-6",
       "--batch",
       "--data-file",
