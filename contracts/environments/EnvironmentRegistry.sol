@@ -85,7 +85,7 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
         env.metadataURI = metadataURI;
         _environmentOfSerial[serial] = environment;
         emit EnvironmentApproved(environment, teeType, serial, measurement, metadataURI);
-        ledger.syncEnvironment(environment, EnvironmentTerms({serial: serial, approved: true}));
+        ledger.syncEnvironmentTerms(environment, EnvironmentTerms({serial: serial, approved: true}));
     }
 
     /// @inheritdoc IEnvironmentRegistry
@@ -298,7 +298,7 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
         emit EnvironmentRevoked(environment, forFraud);
         // O(1): the ledger checks a key's environment with every commitment, so this one write disables
         // every key that runs it.
-        ledger.syncEnvironment(environment, EnvironmentTerms({serial: env.serial, approved: false}));
+        ledger.syncEnvironmentTerms(environment, EnvironmentTerms({serial: env.serial, approved: false}));
     }
 
     function _revokeEnclave(address enclaveKey, Enclave storage enclave, bool forFraud) private {
@@ -309,7 +309,7 @@ contract EnvironmentRegistry is IEnvironmentRegistry, AccessControl {
     }
 
     function _syncEnclave(address enclaveKey, Enclave storage enclave, uint24 envSerial, uint48 validUntil) private {
-        ledger.syncEnclave(
+        ledger.syncEnclaveTerms(
             enclaveKey,
             EnclaveTerms({
                 operator: enclave.operator,

@@ -169,12 +169,6 @@ interface IInferenceLedger {
     /// @notice The environment registry updated an environment in the TEE admission cache.
     event EnvironmentSynced(bytes32 indexed environment, EnvironmentTerms terms);
 
-    /// @notice EIP-712 type of a TEE-signed commitment.
-    function TEE_COMMITMENT_TYPEHASH() external view returns (bytes32);
-
-    /// @notice EIP-712 type of a TEE-signed batch.
-    function TEE_BATCH_TYPEHASH() external view returns (bytes32);
-
     /// @notice Commits one inference of `modelId` by the caller, who must hold the model's minimum stake.
     /// @param inputData Either the input itself (exactly `inDim(1)` bytes that hash to `inputHash`: the
     /// record then says the input is public and no input demand is ever needed) or a URI of at most 256
@@ -284,10 +278,10 @@ interface IInferenceLedger {
     function syncTeeTerms(bytes32 modelId, bytes32 environment, TeeTerms calldata terms) external;
 
     /// @notice TEE admission cache write: an enclave key. Bound environment registry only.
-    function syncEnclave(address enclaveKey, EnclaveTerms calldata terms) external;
+    function syncEnclaveTerms(address enclaveKey, EnclaveTerms calldata terms) external;
 
     /// @notice TEE admission cache write: an environment. Bound environment registry only.
-    function syncEnvironment(bytes32 environment, EnvironmentTerms calldata terms) external;
+    function syncEnvironmentTerms(bytes32 environment, EnvironmentTerms calldata terms) external;
 
     /// @notice Admission cache write: a model's commit terms. Bound registry only.
     function syncCommitTerms(bytes32 modelId, CommitTerms calldata terms) external;

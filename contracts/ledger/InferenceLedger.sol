@@ -30,6 +30,9 @@ import {
 /// provider's stake in the admission cache), one log. Nothing else is read or written. `commitTee` adds
 /// three cold slots (the (model, environment) pair, the enclave key, the environment), the EIP-712 hash
 /// and one `ecrecover`; its replay protection is the record's own id, which binds the signed digest.
+/// The viaIR dispatcher compares selectors one by one in ascending order, so every external function whose
+/// selector sorts below `commit`'s (0x2c7580bd) costs each commit about 20 gas: functions added later are
+/// named so that theirs sort above it (hence `syncEnclaveTerms`, `syncEnvironmentTerms`).
 contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     using RecordFlags for uint8;
 
@@ -39,13 +42,14 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     /// @notice Longest `inputData` URI of a single commitment and longest batch `dataURI`, in bytes.
     uint256 public constant MAX_URI_BYTES = 256;
 
-    /// @inheritdoc IInferenceLedger
-    bytes32 public constant TEE_COMMITMENT_TYPEHASH = keccak256(
+    /// @dev EIP-712 type of a TEE-signed commitment (docs/protocol.md, "TEE-signed commitments"). Not a public
+    /// getter: every getter deepens the selector dispatch that `commit` pays for.
+    bytes32 private constant TEE_COMMITMENT_TYPEHASH = keccak256(
         "TeeCommitment(bytes32 modelId,bytes32 inputHash,bytes32 outputHash,bytes32 traceRoot,"
         "bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
     );
-    /// @inheritdoc IInferenceLedger
-    bytes32 public constant TEE_BATCH_TYPEHASH = keccak256(
+    /// @dev EIP-712 type of a TEE-signed batch.
+    bytes32 private constant TEE_BATCH_TYPEHASH = keccak256(
         "TeeBatch(bytes32 modelId,bytes32 root,uint32 count,"
         "bytes32 environment,address enclaveKey,uint64 nonce,uint64 deadline)"
     );
@@ -386,14 +390,14 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IInferenceLedger
-    function syncEnclave(address enclaveKey, EnclaveTerms calldata terms) external {
+    function syncEnclaveTerms(address enclaveKey, EnclaveTerms calldata terms) external {
         if (msg.sender != environments) revert InferenceLedgerUnauthorizedSource(msg.sender);
         _enclaves[enclaveKey] = terms;
         emit EnclaveSynced(enclaveKey, terms);
     }
 
     /// @inheritdoc IInferenceLedger
-    function syncEnvironment(bytes32 environment, EnvironmentTerms calldata terms) external {
+    function syncEnvironmentTerms(bytes32 environment, EnvironmentTerms calldata terms) external {
         if (msg.sender != environments) revert InferenceLedgerUnauthorizedSource(msg.sender);
         _environmentTerms[environment] = terms;
         emit EnvironmentSynced(environment, terms);
@@ -743,14 +747,20 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     /// kind, flags, finality: ChallengeWindow}` with one SLOAD and one SSTORE (layout in types/Commitment.sol).
     function _create(bytes32 id, uint48 deadline, RecordKind kind, uint8 flags) private {
         Record storage stored = _records[id];
-        if (stored.kind != RecordKind.None) revert InferenceLedgerDuplicate(id);
         uint256 finality = uint256(Finality.ChallengeWindow);
+        bool exists;
+        // A record is never all zero (its kind is non-zero), so a non-zero slot is an existing record.
         assembly ("memory-safe") {
-            sstore(
-                stored.slot,
-                or(or(caller(), shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality))))
-            )
+            let slot := stored.slot
+            exists := iszero(iszero(sload(slot)))
+            if iszero(exists) {
+                sstore(
+                    slot,
+                    or(or(caller(), shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality))))
+                )
+            }
         }
+        if (exists) revert InferenceLedgerDuplicate(id);
     }
 
     function _record(bytes32 id, RecordKind kind) private view returns (Record storage stored) {
