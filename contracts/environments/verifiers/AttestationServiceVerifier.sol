@@ -6,6 +6,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 import {IAttestationVerifier} from "../../interfaces/IAttestationVerifier.sol";
+import {Environments} from "../../libraries/Environments.sol";
 import {Attestation, TcbStatus, TeeType} from "../../types/Environment.sol";
 
 /// @notice What an attestation service vouches for after it verified a TEE quote off-chain.
@@ -76,11 +77,6 @@ contract AttestationServiceVerifier is IAttestationVerifier, AccessControl, EIP7
         "ServiceStatement(uint8 teeType,bytes measurement,address enclaveKey,bytes32 binding,"
         "uint8 tcbStatus,uint64 expiry,bytes32 signerId)"
     );
-
-    /// @dev Canonical measurement lengths (contracts/types/Environment.sol).
-    uint256 private constant TDX_MEASUREMENT_BYTES = 240;
-    uint256 private constant SGX_MEASUREMENT_BYTES = 64;
-    uint256 private constant NITRO_MEASUREMENT_BYTES = 144;
 
     uint256 private constant P256_SIGNATURE_BYTES = 64;
     uint256 private constant SECP256K1_SIGNATURE_BYTES = 65;
@@ -276,10 +272,9 @@ contract AttestationServiceVerifier is IAttestationVerifier, AccessControl, EIP7
     /// @param teeType The TEE type.
     /// @return The length in bytes.
     function measurementLength(TeeType teeType) public pure returns (uint256) {
-        if (teeType == TeeType.IntelTdx) return TDX_MEASUREMENT_BYTES;
-        if (teeType == TeeType.IntelSgx) return SGX_MEASUREMENT_BYTES;
-        if (teeType == TeeType.AwsNitro) return NITRO_MEASUREMENT_BYTES;
-        revert AttestationServiceVerifierUnsupportedTeeType(teeType);
+        uint256 length = Environments.measurementLength(teeType);
+        if (length == 0) revert AttestationServiceVerifierUnsupportedTeeType(teeType);
+        return length;
     }
 
     // ------------------------------------------------------------------ internals
