@@ -351,7 +351,17 @@ contract DisputeGame is IDisputeGame, AccessControl, ReentrancyGuardTransient {
         uint256 reward;
         if (newlyOverturned) {
             // INVARIANT: a provider is slashed at most once per commitment (or leaf): only the first proof.
-            (slashed, reward) = stakeManager.slash(params.provider, params.slashAmount, params.challengerShareBps);
+            // An answer to an oracle request also compensates its requester (held until the oracle reopens it).
+            bytes32 harmed =
+                !params.isLeaf && ledger.recordOf(params.target).flags.has(RecordFlags.REQUESTED)
+                    ? params.target
+                    : bytes32(0);
+            (slashed, reward, ) = stakeManager.slashCompensating(
+                params.provider,
+                params.slashAmount,
+                params.challengerShareBps,
+                harmed
+            );
             emit RewardEscrowed(key, reward, stillOpen);
             if (stillOpen != 0) {
                 // Other games are open: they run on, and the reward waits for them (no game can open now).

@@ -95,6 +95,9 @@ interface IInferenceLedger {
     /// @notice This signature was already used: the commitment it makes exists.
     error InferenceLedgerSealReplayed(bytes32 id);
 
+    /// @notice A commitment for an oracle request names no request.
+    error InferenceLedgerZeroRequest();
+
     /// @notice One inference was committed. Watchers re-execute `inputData` (the input bytes, or a URI
     /// of at most 256 bytes) with the model and compare.
     event InferenceCommitted(
@@ -144,6 +147,20 @@ interface IInferenceLedger {
         string dataURI
     );
     /// @notice A dispute opened on a commitment or batch leaf (`leafHash` zero for a single commitment).
+    /// @notice A provider answered an oracle request (`commitForRequest`, `commitSealedForRequest`): the
+    /// commitment's key is `CommitmentKey(provider, modelId, inference, binding)` with `binding = requestId`,
+    /// or, TEE-signed, `binding = keccak256(abi.encode(digest, requestId))`. Its input is in the oracle's
+    /// `InferenceRequested` event (the record is flagged INPUT_PUBLIC); `enclaveKey` is zero unless TEE-signed.
+    event RequestCommitted(
+        bytes32 indexed id,
+        bytes32 indexed modelId,
+        address indexed provider,
+        bytes32 requestId,
+        Inference inference,
+        bytes32 binding,
+        address enclaveKey
+    );
+
     event DisputeMarked(bytes32 indexed id, bytes32 indexed leafHash, uint24 openDisputes);
     /// @notice A dispute closed on a commitment or batch leaf.
     event DisputeCleared(bytes32 indexed id, bytes32 indexed leafHash, uint24 openDisputes);
@@ -181,6 +198,30 @@ interface IInferenceLedger {
         bytes32 traceRoot,
         bytes calldata inputData
     ) external returns (bytes32 id);
+
+    /// @notice Records `provider`'s answer to an oracle request, for the oracle (ORACLE_ROLE), which checked
+    /// the request's model, input and the provider's call. Admission as for `commit`, with `provider`'s stake.
+    /// @param requestId The oracle's request id: the commitment's binding, so that one question asked twice
+    /// gets two commitments.
+    /// @return id `keccak256(abi.encode(CommitmentKey(provider, modelId, inference, requestId)))`.
+    function commitForRequest(
+        address provider,
+        bytes32 modelId,
+        Inference calldata inference,
+        bytes32 requestId
+    ) external returns (bytes32 id);
+
+    /// @notice Records `provider`'s TEE-signed answer to an oracle request (ORACLE_ROLE). Admission and seal
+    /// checks as for `commitTee`, with `provider` as the key's operator.
+    /// @return id `keccak256(abi.encode(CommitmentKey(provider, modelId, inference, binding)))`.
+    /// @return binding `keccak256(abi.encode(digest, requestId))`: one signature answers a request at most once.
+    function commitSealedForRequest(
+        address provider,
+        bytes32 modelId,
+        Inference calldata inference,
+        TeeSeal calldata seal,
+        bytes32 requestId
+    ) external returns (bytes32 id, bytes32 binding);
 
     /// @notice Commits a batch: `root` is the OpenZeppelin standard Merkle tree root over distinct leaves
     /// `(bytes32 inputHash, bytes32 outputHash, bytes32 traceRoot)`; at most the model's `maxBatchLeaves`.

@@ -44,6 +44,8 @@ interface IStakeManager {
     error StakeManagerZeroAddress();
     /// @notice The unbonding delay is not longer than the longest challenge window plus the longest dispute.
     error StakeManagerUnbondingDelayTooShort(uint256 delay, uint256 min);
+    /// @notice The harmed requester's share is above its bound.
+    error StakeManagerInvalidHarmedShare(uint256 bps, uint256 max);
 
     /// @notice `provider` added `amount` to its active stake.
     event StakeDeposited(address indexed provider, uint256 amount, uint256 active);
@@ -70,6 +72,12 @@ interface IStakeManager {
     event TreasuryUpdated(address treasury);
     /// @notice Governance set the challenger's share of slashes, in basis points.
     event ChallengerShareUpdated(uint16 bps);
+    /// @notice The harmed requester's share of slashes of oracle answers changed.
+    event HarmedShareUpdated(uint16 bps);
+    /// @notice Part of a slash is held for the requester of the overturned oracle answer `target`.
+    event CompensationHeld(bytes32 indexed target, uint256 amount);
+    /// @notice The compensation held for `target` was credited to its requester `to`.
+    event CompensationReleased(bytes32 indexed target, address indexed to, uint256 amount);
 
     /// @notice Adds `amount` to the caller's active stake (the caller must have approved this contract).
     function deposit(uint256 amount) external;
@@ -101,6 +109,37 @@ interface IStakeManager {
         uint16 challengerShareBps
     ) external returns (uint256 slashed, uint256 held);
 
+    /// @notice As `slash`, for an overturned answer to an oracle request (`target` is its commitment id):
+    /// `floor(slashed * harmedShareBps / 10,000)` of the treasury's part is held for the requester instead,
+    /// until the oracle releases it with `releaseCompensation`. DISPUTE_ROLE only.
+    /// @return slashed What was actually taken.
+    /// @return held The challengers' part, now held.
+    /// @return compensation The requester's part, now held for `target`.
+    function slashCompensating(
+        address provider,
+        uint256 amount,
+        uint16 challengerShareBps,
+        bytes32 target
+    ) external returns (uint256 slashed, uint256 held, uint256 compensation);
+
+    /// @notice Credits `to` with the compensation held for `target` (zero if none) and clears it.
+    /// ORACLE_ROLE only.
+    /// @return amount What was credited.
+    function releaseCompensation(bytes32 target, address to) external returns (uint256 amount);
+
+    /// @notice Sets the requester's share of future slashes of overturned oracle answers, at most
+    /// `PolicyBounds.MAX_HARMED_SHARE_BPS` (20%). DEFAULT_ADMIN_ROLE only.
+    function setHarmedShareBps(uint16 bps) external;
+
+    /// @notice The compensation held for the requester of the overturned oracle answer `target`.
+    function compensationOf(bytes32 target) external view returns (uint256);
+
+    /// @notice Sum of all compensations held for requesters.
+    function totalCompensations() external view returns (uint256);
+
+    /// @notice The requester's share of slashes of overturned oracle answers, in basis points.
+    function harmedShareBps() external view returns (uint16);
+
     /// @notice Opens a dispute's stake position in one call: locks `provider`'s stake, takes `bond` from
     /// `challenger` (who approved this contract), and returns the challenger share the dispute snapshots.
     /// DISPUTE_ROLE only.
@@ -129,7 +168,7 @@ interface IStakeManager {
     /// @notice Unclaimed credit of `account`.
     function creditOf(address account) external view returns (uint256);
 
-    /// @notice Total the contract owes: active + unbonding stakes, bonds and credits.
+    /// @notice Total the contract owes: active + unbonding stakes, bonds, compensations and credits.
     function totalOwed() external view returns (uint256);
 
     /// @notice Sum of all active stakes.

@@ -38,6 +38,8 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
 
     /// @notice Dispute contracts: mark disputes and disclosure demands opened and closed, overturn.
     bytes32 public constant DISPUTE_ROLE = keccak256("verity.role.dispute");
+    /// @notice Oracles: record providers' answers to their requests (`commitForRequest`, `commitSealedForRequest`).
+    bytes32 public constant ORACLE_ROLE = keccak256("verity.role.oracle");
 
     /// @notice Longest `inputData` URI of a single commitment and longest batch `dataURI`, in bytes.
     uint256 public constant MAX_URI_BYTES = 256;
@@ -94,7 +96,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
                 revert(0x1c, 0x04)
             }
         }
-        (uint48 deadline, uint256 inputDim, ) = _admit(modelId);
+        (uint48 deadline, uint256 inputDim, ) = _admit(modelId, msg.sender);
         uint256 length = inputData.length;
         uint256 flags;
         bytes32 topic = InferenceCommitted.selector;
@@ -134,7 +136,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             }
         }
         // `_create` allocates no memory: the log's data past the free memory pointer stays intact.
-        _create(id, deadline, RecordKind.Single, uint8(flags));
+        _create(id, msg.sender, deadline, RecordKind.Single, uint8(flags));
         assembly ("memory-safe") {
             log3(p, add(0xc0, and(add(length, 31), not(31))), topic, id, modelId)
         }
@@ -152,10 +154,10 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         if (bytes(dataURI).length > MAX_URI_BYTES) {
             revert InferenceLedgerDataURITooLong(bytes(dataURI).length, MAX_URI_BYTES);
         }
-        (uint48 deadline, , uint16 maxLeaves) = _admit(modelId);
+        (uint48 deadline, , uint16 maxLeaves) = _admit(modelId, msg.sender);
         if (count > maxLeaves) revert InferenceLedgerBatchTooLarge(count, maxLeaves);
         batchId = keccak256(abi.encode(msg.sender, modelId, root, count, bytes32(0)));
-        _create(batchId, deadline, RecordKind.Batch, 0);
+        _create(batchId, msg.sender, deadline, RecordKind.Batch, 0);
         emit BatchCommitted(batchId, modelId, msg.sender, root, count, dataURI);
     }
 
@@ -171,7 +173,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         if (inference.inputHash == 0 || inference.outputHash == 0 || inference.traceRoot == 0) {
             revert InferenceLedgerZeroHash();
         }
-        (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal);
+        (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal, msg.sender);
         bytes32 digest = _teeCommitmentDigest(modelId, inference, seal);
         _checkSeal(digest, seal);
         uint256 length = inputData.length;
@@ -207,7 +209,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         if (bytes(dataURI).length > MAX_URI_BYTES) {
             revert InferenceLedgerDataURITooLong(bytes(dataURI).length, MAX_URI_BYTES);
         }
-        (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal);
+        (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal, msg.sender);
         if (count > terms.maxBatchLeaves) revert InferenceLedgerBatchTooLarge(count, terms.maxBatchLeaves);
         bytes32 digest = _hashTypedDataV4(
             keccak256(
@@ -238,6 +240,48 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             tee.mode,
             dataURI
         );
+    }
+
+    // ------------------------------------------------------------------ oracle requests
+
+    /// @inheritdoc IInferenceLedger
+    function commitForRequest(
+        address provider,
+        bytes32 modelId,
+        Inference calldata inference,
+        bytes32 requestId
+    ) external onlyRole(ORACLE_ROLE) returns (bytes32 id) {
+        _checkRequested(inference, requestId);
+        (uint48 deadline, , ) = _admit(modelId, provider);
+        id = keccak256(abi.encode(provider, modelId, inference, requestId));
+        // The oracle's request event carries the input, so no game ever demands it.
+        _create(id, provider, deadline, RecordKind.Single, RecordFlags.INPUT_PUBLIC | RecordFlags.REQUESTED);
+        emit RequestCommitted(id, modelId, provider, requestId, inference, requestId, address(0));
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function commitSealedForRequest(
+        address provider,
+        bytes32 modelId,
+        Inference calldata inference,
+        TeeSeal calldata seal,
+        bytes32 requestId
+    ) external onlyRole(ORACLE_ROLE) returns (bytes32 id, bytes32 binding) {
+        _checkRequested(inference, requestId);
+        (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) = _admitTee(modelId, seal, provider);
+        bytes32 digest = _teeCommitmentDigest(modelId, inference, seal);
+        _checkSeal(digest, seal);
+        binding = keccak256(abi.encode(digest, requestId));
+        id = keccak256(abi.encode(provider, modelId, inference, binding));
+        _createTee(
+            id,
+            RecordKind.Single,
+            RecordFlags.INPUT_PUBLIC | RecordFlags.REQUESTED,
+            terms.challengeWindow,
+            tee,
+            serial
+        );
+        emit RequestCommitted(id, modelId, provider, requestId, inference, binding, seal.enclaveKey);
     }
 
     // ------------------------------------------------------------------ disputes
@@ -560,10 +604,13 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Checks that the model accepts optimistic commitments and the caller holds its minimum stake;
+    /// @dev Checks that the model accepts optimistic commitments and `provider` holds its minimum stake;
     /// returns the new commitment's challenge deadline, the model's input length and batch limit. Two
     /// cold slot reads.
-    function _admit(bytes32 modelId) private view returns (uint48 deadline, uint256 inputDim, uint16 maxLeaves) {
+    function _admit(
+        bytes32 modelId,
+        address provider
+    ) private view returns (uint48 deadline, uint256 inputDim, uint16 maxLeaves) {
         CommitTerms storage terms = _terms[modelId];
         // One SLOAD, decoded by hand (layout in types/Model.sol: minStake 0-95, challengeWindow 96-127,
         // optimisticUntil 128-167, acceptsUntil 168-207, status 208-215, inputDim 216-239, maxBatchLeaves
@@ -575,13 +622,20 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         // The registry caches optimisticUntil = 0 for a model no game can settle: refused here, named in _refuse.
         if (block.timestamp >= uint40(word >> 128)) _refuse(modelId, terms);
         uint96 minStake = uint96(word);
-        uint96 active = _providerStake[msg.sender];
-        if (active < minStake) revert InferenceLedgerInsufficientStake(msg.sender, active, minStake);
+        uint96 active = _providerStake[provider];
+        if (active < minStake) revert InferenceLedgerInsufficientStake(provider, active, minStake);
         // No overflow before the year 8.9 million: timestamp < 2^48 - 2^32 and window < 2^32.
         unchecked {
             deadline = uint48(block.timestamp + uint32(word >> 96));
         }
         return (deadline, uint24(word >> 216), uint16(word >> 240));
+    }
+
+    function _checkRequested(Inference calldata inference, bytes32 requestId) private pure {
+        if (inference.inputHash == 0 || inference.outputHash == 0 || inference.traceRoot == 0) {
+            revert InferenceLedgerZeroHash();
+        }
+        if (requestId == 0) revert InferenceLedgerZeroRequest();
     }
 
     function _refuse(bytes32 modelId, CommitTerms storage terms) private view {
@@ -593,25 +647,26 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     }
 
     /// @dev The admission of a TEE-signed commitment: the model accepts commitments and TEE signatures
-    /// from this environment, the caller holds its stake and operates the key, the key is valid and runs
+    /// from this environment, `provider` holds its stake and operates the key, the key is valid and runs
     /// that environment, and the environment is approved. Five cold slot reads, no external call.
     function _admitTee(
         bytes32 modelId,
-        TeeSeal calldata seal
+        TeeSeal calldata seal,
+        address provider
     ) private view returns (CommitTerms memory terms, TeeTerms memory tee, uint32 serial) {
         if (block.timestamp > seal.deadline) revert InferenceLedgerSealExpired(seal.deadline);
         terms = _terms[modelId];
         if (block.timestamp >= terms.acceptsUntil) _refuseTee(modelId, terms);
-        uint96 active = _providerStake[msg.sender];
-        if (active < terms.minStake) revert InferenceLedgerInsufficientStake(msg.sender, active, terms.minStake);
+        uint96 active = _providerStake[provider];
+        if (active < terms.minStake) revert InferenceLedgerInsufficientStake(provider, active, terms.minStake);
         bytes32 environment = seal.environment;
         tee = _teeTerms[_pair(modelId, environment)];
         if (tee.mode == TeeMode.None) _refuseEnvironment(modelId, environment);
         address key = seal.enclaveKey;
         EnclaveTerms memory enclave = _enclaves[key];
-        if (enclave.operator != msg.sender) {
+        if (enclave.operator != provider) {
             if (enclave.operator == address(0)) revert InferenceLedgerUnknownEnclave(key);
-            revert InferenceLedgerEnclaveOfOtherOperator(key, enclave.operator, msg.sender);
+            revert InferenceLedgerEnclaveOfOtherOperator(key, enclave.operator, provider);
         }
         if (block.timestamp >= enclave.validUntil) _refuseEnclave(key);
         EnvironmentTerms memory env = _environmentTerms[environment];
@@ -743,9 +798,9 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         }
     }
 
-    /// @dev Writes a fresh `Record {provider: msg.sender, challengeDeadline: deadline, openDisputes: 0,
-    /// kind, flags, finality: ChallengeWindow}` with one SLOAD and one SSTORE (layout in types/Commitment.sol).
-    function _create(bytes32 id, uint48 deadline, RecordKind kind, uint8 flags) private {
+    /// @dev Writes a fresh `Record {provider, challengeDeadline: deadline, openDisputes: 0, kind, flags,
+    /// finality: ChallengeWindow}` with one SLOAD and one SSTORE (layout in types/Commitment.sol).
+    function _create(bytes32 id, address provider, uint48 deadline, RecordKind kind, uint8 flags) private {
         Record storage stored = _records[id];
         uint256 finality = uint256(Finality.ChallengeWindow);
         bool exists;
@@ -756,7 +811,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             if iszero(exists) {
                 sstore(
                     slot,
-                    or(or(caller(), shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality))))
+                    or(or(provider, shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality))))
                 )
             }
         }

@@ -37,6 +37,13 @@ library PolicyBounds {
     /// always costs the provider at least `(1 - MAX_CHALLENGER_SHARE_BPS) * slash`, however many sybil
     /// challengers it runs to recover the share.
     uint16 internal constant MAX_CHALLENGER_SHARE_BPS = 5_000;
+    /// @notice Highest share of a slash governance may give the requester of an overturned oracle answer,
+    /// in basis points. It comes out of the treasury's part: a provider that cheats on its own request,
+    /// through its own challenger, still loses at least `1 - MAX_CHALLENGER_SHARE_BPS - MAX_HARMED_SHARE_BPS`
+    /// (30%) of the slash, and on anyone else's at least half.
+    uint16 internal constant MAX_HARMED_SHARE_BPS = 2_000;
+    /// @notice The requester's share at deployment, in basis points.
+    uint16 internal constant DEFAULT_HARMED_SHARE_BPS = 2_000;
     /// @notice Basis points in one.
     uint16 internal constant BPS = 10_000;
 

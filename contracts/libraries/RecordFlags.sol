@@ -23,6 +23,10 @@ library RecordFlags {
     /// accountability period, during which a proven fraud slashes but does not change the status.
     uint8 internal constant TEE_INSTANT = 1 << 6;
 
+    /// @notice Single: an answer to an oracle request (`commitForRequest`, `commitSealedForRequest`); a
+    /// share of its provider's slash, if it is overturned, is held for the requester.
+    uint8 internal constant REQUESTED = 1 << 7;
+
     /// @notice Whether `flags` has every bit of `bit`.
     function has(uint8 flags, uint8 bit) internal pure returns (bool) {
         return flags & bit == bit;

@@ -21,6 +21,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
     /// @notice Dispute contracts: lock, slash, and hold bonds.
     bytes32 public constant DISPUTE_ROLE = keccak256("verity.role.dispute");
+    /// @notice Oracles: release the compensation held for their requesters.
+    bytes32 public constant ORACLE_ROLE = keccak256("verity.role.oracle");
 
     /// @inheritdoc IStakeManager
     IERC20 public immutable token;
@@ -33,6 +35,10 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     address public treasury;
     /// @inheritdoc IStakeManager
     uint16 public challengerShareBps;
+    /// @inheritdoc IStakeManager
+    uint16 public harmedShareBps;
+    /// @inheritdoc IStakeManager
+    uint256 public totalCompensations;
 
     /// @dev The four totals in two slots. Bonds share a slot with active stakes, which are non-zero
     /// whenever a dispute can open, so posting the first bond rewrites a live slot instead of a fresh one.
@@ -48,6 +54,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
     mapping(address provider => Stake) private _stakes;
     mapping(address account => uint256) private _credits;
+    mapping(bytes32 target => uint256) private _compensations;
 
     /// @param token_ The staking token.
     /// @param ledger_ The inference ledger; it must bind this contract with `bindSources`.
@@ -76,6 +83,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setTreasury(treasury_);
         _setChallengerShareBps(challengerShareBps_);
+        harmedShareBps = PolicyBounds.DEFAULT_HARMED_SHARE_BPS;
+        emit HarmedShareUpdated(PolicyBounds.DEFAULT_HARMED_SHARE_BPS);
     }
 
     // ------------------------------------------------------------------ providers
@@ -165,26 +174,27 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         uint256 amount,
         uint16 challengerShareBps_
     ) external onlyRole(DISPUTE_ROLE) returns (uint256 slashed, uint256 held) {
-        _checkShare(challengerShareBps_);
-        Stake storage stake = _stakes[provider];
-        uint256 active = stake.active;
-        uint256 unbonding = stake.unbonding;
-        uint256 fromActive = amount < active ? amount : active;
-        uint256 rest = amount - fromActive;
-        uint256 fromUnbonding = rest < unbonding ? rest : unbonding;
-        slashed = fromActive + fromUnbonding;
-        if (slashed == 0) return (0, 0);
+        (slashed, held, ) = _slash(provider, amount, challengerShareBps_, bytes32(0));
+    }
 
-        stake.active = uint96(active - fromActive);
-        stake.unbonding = uint96(unbonding - fromUnbonding);
-        _totals.active -= uint128(fromActive);
-        _totals.unbonding -= uint128(fromUnbonding);
+    /// @inheritdoc IStakeManager
+    function slashCompensating(
+        address provider,
+        uint256 amount,
+        uint16 challengerShareBps_,
+        bytes32 target
+    ) external onlyRole(DISPUTE_ROLE) returns (uint256 slashed, uint256 held, uint256 compensation) {
+        return _slash(provider, amount, challengerShareBps_, target);
+    }
 
-        held = (slashed * challengerShareBps_) / PolicyBounds.BPS;
-        _totals.bonds += uint128(held);
-        _credit(treasury, slashed - held);
-        emit StakeSlashed(provider, slashed, held);
-        if (fromActive != 0) ledger.syncProviderStake(provider, uint96(active - fromActive));
+    /// @inheritdoc IStakeManager
+    function releaseCompensation(bytes32 target, address to) external onlyRole(ORACLE_ROLE) returns (uint256 amount) {
+        amount = _compensations[target];
+        if (amount == 0) return 0;
+        delete _compensations[target];
+        totalCompensations -= amount;
+        emit CompensationReleased(target, to, amount);
+        _credit(to, amount);
     }
 
     /// @inheritdoc IStakeManager
@@ -208,6 +218,15 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         _setChallengerShareBps(bps);
     }
 
+    /// @inheritdoc IStakeManager
+    function setHarmedShareBps(uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (bps > PolicyBounds.MAX_HARMED_SHARE_BPS) {
+            revert StakeManagerInvalidHarmedShare(bps, PolicyBounds.MAX_HARMED_SHARE_BPS);
+        }
+        harmedShareBps = bps;
+        emit HarmedShareUpdated(bps);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IStakeManager
@@ -223,7 +242,12 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @inheritdoc IStakeManager
     function totalOwed() external view returns (uint256) {
         Totals memory t = _totals;
-        return uint256(t.active) + t.unbonding + t.bonds + t.credits;
+        return uint256(t.active) + t.unbonding + t.bonds + t.credits + totalCompensations;
+    }
+
+    /// @inheritdoc IStakeManager
+    function compensationOf(bytes32 target) external view returns (uint256) {
+        return _compensations[target];
     }
 
     /// @inheritdoc IStakeManager
@@ -247,6 +271,45 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev Takes up to `amount` from `provider` (active first, then unbonding) and splits it: the
+    /// challengers' share held for the dispute contract, for a non-zero `target` the requester's share held
+    /// for it, the rest to the treasury.
+    function _slash(
+        address provider,
+        uint256 amount,
+        uint16 challengerShareBps_,
+        bytes32 target
+    ) private returns (uint256 slashed, uint256 held, uint256 compensation) {
+        _checkShare(challengerShareBps_);
+        Stake storage stake = _stakes[provider];
+        uint256 active = stake.active;
+        uint256 unbonding = stake.unbonding;
+        uint256 fromActive = amount < active ? amount : active;
+        uint256 rest = amount - fromActive;
+        uint256 fromUnbonding = rest < unbonding ? rest : unbonding;
+        slashed = fromActive + fromUnbonding;
+        if (slashed == 0) return (0, 0, 0);
+
+        stake.active = uint96(active - fromActive);
+        stake.unbonding = uint96(unbonding - fromUnbonding);
+        _totals.active -= uint128(fromActive);
+        _totals.unbonding -= uint128(fromUnbonding);
+
+        held = (slashed * challengerShareBps_) / PolicyBounds.BPS;
+        _totals.bonds += uint128(held);
+        if (target != bytes32(0)) {
+            compensation = (slashed * harmedShareBps) / PolicyBounds.BPS;
+            if (compensation != 0) {
+                _compensations[target] += compensation;
+                totalCompensations += compensation;
+                emit CompensationHeld(target, compensation);
+            }
+        }
+        _credit(treasury, slashed - held - compensation);
+        emit StakeSlashed(provider, slashed, held);
+        if (fromActive != 0) ledger.syncProviderStake(provider, uint96(active - fromActive));
+    }
 
     function _lock(address provider) private {
         Stake storage stake = _stakes[provider];

@@ -13,11 +13,15 @@ export const DEFAULT_REFERENCE_GAS_PRICE = 1_000_000_000n;
 /** keccak256("verity.role.dispute"): held by dispute games on the ledger and the stake manager. */
 export const DISPUTE_ROLE = id("verity.role.dispute");
 
+/** keccak256("verity.role.oracle"): held by the inference oracle on the ledger and the stake manager. */
+export const ORACLE_ROLE = id("verity.role.oracle");
+
 /**
  * Deploys and wires the protocol around an existing staking token future: the ledger, the registry,
  * the stake manager, the dispute game, the batch disclosure, the environment registry and the attestation-service
  * verifier; binds the ledger's admission cache to the registry, stake manager and environment registry, approves
- * the verifier, and gives the dispute game and the batch disclosure DISPUTE_ROLE on the ledger and the stake manager.
+ * the verifier, gives the dispute game and the batch disclosure DISPUTE_ROLE on the ledger and the stake manager,
+ * and deploys the inference oracle (fees in the staking token) with ORACLE_ROLE on both.
  * The deployer (account 0) is the admin; hand DEFAULT_ADMIN_ROLE to governance afterwards.
  */
 export function buildCore(m: IgnitionModuleBuilder, token: ContractFuture<string>) {
@@ -47,5 +51,20 @@ export function buildCore(m: IgnitionModuleBuilder, token: ContractFuture<string
   const attestationService = m.contract("AttestationServiceVerifier", [admin]);
   m.call(environmentRegistry, "approveVerifier", [attestationService]);
 
-  return { ledger, registry, stakeManager, disputeGame, batchDisclosure, environmentRegistry, attestationService };
+  // The oracle: requests paid in the staking token, answered by commitments it records on the ledger; it
+  // releases the requesters' compensation from the stake manager.
+  const oracle = m.contract("InferenceOracle", [token, ledger, registry, stakeManager]);
+  m.call(ledger, "grantRole", [ORACLE_ROLE, oracle], { id: "ledger_grantOracleRole" });
+  m.call(stakeManager, "grantRole", [ORACLE_ROLE, oracle], { id: "stakeManager_grantOracleRole" });
+
+  return {
+    ledger,
+    registry,
+    stakeManager,
+    disputeGame,
+    batchDisclosure,
+    environmentRegistry,
+    attestationService,
+    oracle,
+  };
 }

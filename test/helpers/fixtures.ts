@@ -6,6 +6,7 @@ import type {
   DisputeGame,
   EnvironmentRegistry,
   InferenceLedger,
+  InferenceOracle,
   MockERC20,
   ModelRegistry,
   StakeManager,
@@ -30,7 +31,7 @@ export function defaultPolicy(ethers: NetworkConnection["ethers"]) {
 
 /**
  * Deploys the whole protocol with the Ignition module the real deployments use, then gives every signer
- * 1,000,000 test tokens and an unlimited approval to the stake manager.
+ * 1,000,000 test tokens and an unlimited approval to the stake manager (not to the oracle: its tests approve).
  */
 export async function deployVerity(connection: NetworkConnection) {
   const { ethers, ignition } = connection;
@@ -64,6 +65,10 @@ export async function deployVerity(connection: NetworkConnection) {
     "AttestationServiceVerifier",
     await deployed.attestationService.getAddress(),
   )) as unknown as AttestationServiceVerifier;
+  const oracle = (await ethers.getContractAt(
+    "InferenceOracle",
+    await deployed.oracle.getAddress(),
+  )) as unknown as InferenceOracle;
   const signers = await ethers.getSigners();
   for (const signer of signers.slice(0, 8)) {
     await token.mint(signer.address, ethers.parseEther("1000000"));
@@ -78,6 +83,7 @@ export async function deployVerity(connection: NetworkConnection) {
     batchDisclosure,
     environmentRegistry,
     attestationService,
+    oracle,
     signers,
   };
 }
