@@ -1,6 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
-import { modelCommitments, modelIdOf } from "../../engine/index.js";
+import { modelCommitments, modelIdOf, stringifyModel } from "../../engine/index.js";
+import { OnnxImportError, importOnnx } from "../../sdk/onnx/index.js";
 import type { PolicyInput, Verity } from "../../sdk/index.js";
 import { CliContext, parseIndex } from "../context.js";
 import { CliError } from "../errors.js";
@@ -25,7 +27,10 @@ interface RegisterOptions {
   teeWindow?: string;
 }
 
-/** Registers `verity model register|show|id`. */
+/** Largest `.onnx` and calibration files `model import` reads. */
+const MAX_IMPORT_BYTES = 1 << 30;
+
+/** Registers `verity model register|show|id|registrations|import`. */
 export function registerModel(program: Command): void {
   const model = program.command("model").description("the model registry");
 
@@ -234,6 +239,85 @@ Examples:
         { always: true },
       );
     });
+
+  model
+    .command("import")
+    .description("import an ONNX MLP: extract its dense layers, check the registry's bounds, quantize to int8")
+    .argument("<model.onnx>", "ONNX file (Gemm/MatMul+Add/Relu chain, as PyTorch, tf2onnx or skl2onnx write it)")
+    .requiredOption("--calibration <file>", "JSON array of float input vectors, one per sample (docs/onnx-import.md)")
+    .requiredOption("-o, --out <model.json>", "dense-int8-v1 model file to write")
+    .option("--name <name>", "model name stored in the file (not committed on-chain)")
+    .option("--force", "overwrite --out if it exists", false)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ verity model import mlp.onnx --calibration calibration.json -o models/mlp.json
+  $ verity model register models/mlp.json`,
+    )
+    .action(
+      (
+        file: string,
+        options: { calibration: string; out: string; name?: string; force: boolean },
+        command: Command,
+      ) => {
+        const ctx = CliContext.of(command);
+        if (existsSync(options.out) && !options.force) {
+          throw new CliError(`--out: ${options.out} exists (pass --force to overwrite it)`);
+        }
+        const bytes = readLimited(file, "<model.onnx>");
+        const started = performance.now();
+        const calibration = readLimited(options.calibration, "--calibration").toString("utf8");
+        let result;
+        try {
+          result = importOnnx(bytes, calibration, {
+            name: options.name,
+            source: path.basename(file),
+          });
+        } catch (error) {
+          if (error instanceof OnnxImportError) throw new CliError(`${file}: ${error.message}`);
+          throw error;
+        }
+        writeFileSync(options.out, stringifyModel(result.model));
+        const seconds = (performance.now() - started) / 1000;
+        const { contentHash } = modelCommitments(result.model);
+        const layers = result.model.layers.map((l) => l.spec);
+        ctx.emit(
+          {
+            out: options.out,
+            contentHash,
+            layers,
+            input: result.chain.input,
+            inputScale: result.inputScale,
+            percentile: result.percentile,
+            calibrationInputs: (result.model.metadata?.quantization as { calibrationInputs: number }).calibrationInputs,
+            calibrationAgreement: result.calibrationAgreement,
+            worstHonestMove: { move: result.gas.worst.move, gas: result.gas.worst.gas },
+            providerGame: result.gas.providerGame,
+            challengerGame: result.gas.challengerGame,
+            notes: result.chain.notes,
+            seconds: Number(seconds.toFixed(3)),
+          },
+          [
+            `wrote ${options.out}: ${layers.map((l) => l.inDim).join("-")}-${layers[layers.length - 1].outDim} int8 MLP`,
+            ...(ctx.options.quiet
+              ? []
+              : [
+                  `  contentHash     ${contentHash}`,
+                  `  input           ${result.chain.input.name} ${result.chain.input.shape}, x = round(${result.inputScale} * v)`,
+                  ...layers.map(
+                    (l, i) =>
+                      `  layer ${i + 1}         ${l.inDim} -> ${l.outDim}, multiplier ${l.multiplier}, shift ${l.shift}${l.relu ? ", relu" : ""}`,
+                  ),
+                  `  calibration     percentile ${result.percentile}, int8 argmax = float argmax on ${(100 * result.calibrationAgreement).toFixed(2)}% of the inputs`,
+                  `  worst move gas  ${result.gas.worst.gas} (${result.gas.worst.move}; the registry's bound is 8000000)`,
+                  ...result.chain.notes.map((n) => `  note: ${n}`),
+                ]),
+          ],
+          { always: true },
+        );
+      },
+    );
 }
 
 /** A modelId given directly, or the registration of a model file (its only one, or `--publisher`'s). */
@@ -244,4 +328,13 @@ async function modelIdFromArgument(verity: Verity, idOrFile: string, publisher: 
   }
   if (!existsSync(idOrFile)) throw new CliError(`<model>: "${idOrFile}" is neither a 0x modelId nor a model file`);
   return resolveModelId(verity, await loadModel(idOrFile), { publisher });
+}
+
+/** A file's bytes, refused with one line when missing or larger than `MAX_IMPORT_BYTES`. */
+function readLimited(file: string, what: string): Buffer {
+  if (!existsSync(file)) throw new CliError(`${what}: ${file} does not exist`);
+  const size = statSync(file).size;
+  if (size > MAX_IMPORT_BYTES)
+    throw new CliError(`${what}: ${file} is ${size} bytes, more than the ${MAX_IMPORT_BYTES} read`);
+  return readFileSync(file);
 }
