@@ -83,22 +83,21 @@ interface IInferenceOracle {
         CommitmentStatus status,
         uint256 compensation
     );
-    /// @notice The answer is final in an accepted way: the provider is paid `fee`, the consumer was called.
+    /// @notice The answer is final in an accepted way: the provider is credited `fee`, then the consumer is
+    /// called. The output is in the answer's `RequestFulfilled` event; its hash is kept (`resultOf`).
     event RequestSettled(
         bytes32 indexed requestId,
         bytes32 indexed commitmentId,
         address indexed provider,
         Finality finality,
         bytes32 outputHash,
-        uint256 fee,
-        bytes output
+        uint256 fee
     );
-    /// @notice No accepted final answer by the deadline: the fee is credited back to the requester.
+    /// @notice No accepted final answer by the deadline: the fee is credited back to the requester, then the
+    /// consumer is called with `Expired`.
     event RequestRefunded(bytes32 indexed requestId, address indexed requester, uint256 fee);
     /// @notice The consumer's callback ran (`delivered`) or reverted / ran out of gas (not `delivered`).
     event CallbackResult(bytes32 indexed requestId, address indexed consumer, ResultStatus status, bool delivered);
-    /// @notice `account` can withdraw `amount` more.
-    event Credited(address indexed account, uint256 amount);
     /// @notice `account` withdrew `amount`.
     event Withdrawn(address indexed account, uint256 amount);
 

@@ -38,8 +38,9 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
 
     /// @notice Dispute contracts: mark disputes and disclosure demands opened and closed, overturn.
     bytes32 public constant DISPUTE_ROLE = keccak256("verity.role.dispute");
-    /// @notice Oracles: record providers' answers to their requests (`commitForRequest`, `commitSealedForRequest`).
-    bytes32 public constant ORACLE_ROLE = keccak256("verity.role.oracle");
+    /// @dev Oracles: record providers' answers to their requests (`commitForRequest`, `commitSealedForRequest`).
+    /// `keccak256("verity.role.oracle")`; not a public getter, whose selector would sort below `commit`'s.
+    bytes32 private constant ORACLE_ROLE = keccak256("verity.role.oracle");
 
     /// @notice Longest `inputData` URI of a single commitment and longest batch `dataURI`, in bytes.
     uint256 public constant MAX_URI_BYTES = 256;
@@ -96,7 +97,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
                 revert(0x1c, 0x04)
             }
         }
-        (uint48 deadline, uint256 inputDim, ) = _admit(modelId, msg.sender);
+        (uint48 deadline, uint256 inputDim, ) = _admit(modelId);
         uint256 length = inputData.length;
         uint256 flags;
         bytes32 topic = InferenceCommitted.selector;
@@ -136,7 +137,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             }
         }
         // `_create` allocates no memory: the log's data past the free memory pointer stays intact.
-        _create(id, msg.sender, deadline, RecordKind.Single, uint8(flags));
+        _create(id, deadline, RecordKind.Single, uint8(flags));
         assembly ("memory-safe") {
             log3(p, add(0xc0, and(add(length, 31), not(31))), topic, id, modelId)
         }
@@ -154,10 +155,10 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         if (bytes(dataURI).length > MAX_URI_BYTES) {
             revert InferenceLedgerDataURITooLong(bytes(dataURI).length, MAX_URI_BYTES);
         }
-        (uint48 deadline, , uint16 maxLeaves) = _admit(modelId, msg.sender);
+        (uint48 deadline, , uint16 maxLeaves) = _admit(modelId);
         if (count > maxLeaves) revert InferenceLedgerBatchTooLarge(count, maxLeaves);
         batchId = keccak256(abi.encode(msg.sender, modelId, root, count, bytes32(0)));
-        _create(batchId, msg.sender, deadline, RecordKind.Batch, 0);
+        _create(batchId, deadline, RecordKind.Batch, 0);
         emit BatchCommitted(batchId, modelId, msg.sender, root, count, dataURI);
     }
 
@@ -252,10 +253,10 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         bytes32 requestId
     ) external onlyRole(ORACLE_ROLE) returns (bytes32 id) {
         _checkRequested(inference, requestId);
-        (uint48 deadline, , ) = _admit(modelId, provider);
+        (uint48 deadline, , ) = _admitFor(modelId, provider);
         id = keccak256(abi.encode(provider, modelId, inference, requestId));
         // The oracle's request event carries the input, so no game ever demands it.
-        _create(id, provider, deadline, RecordKind.Single, RecordFlags.INPUT_PUBLIC | RecordFlags.REQUESTED);
+        _createFor(id, provider, deadline, RecordFlags.INPUT_PUBLIC | RecordFlags.REQUESTED);
         emit RequestCommitted(id, modelId, provider, requestId, inference, requestId, address(0));
     }
 
@@ -604,10 +605,28 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Checks that the model accepts optimistic commitments and `provider` holds its minimum stake;
+    /// @dev Checks that the model accepts optimistic commitments and the caller holds its minimum stake;
     /// returns the new commitment's challenge deadline, the model's input length and batch limit. Two
-    /// cold slot reads.
-    function _admit(
+    /// cold slot reads. `commit`'s hottest path: it reads the caller itself (passing it costs ~40 gas per
+    /// commit in the viaIR build), so the oracle's path has its own copy, `_admitFor`.
+    function _admit(bytes32 modelId) private view returns (uint48 deadline, uint256 inputDim, uint16 maxLeaves) {
+        CommitTerms storage terms = _terms[modelId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(terms.slot)
+        }
+        if (block.timestamp >= uint40(word >> 128)) _refuse(modelId, terms);
+        uint96 minStake = uint96(word);
+        uint96 active = _providerStake[msg.sender];
+        if (active < minStake) revert InferenceLedgerInsufficientStake(msg.sender, active, minStake);
+        unchecked {
+            deadline = uint48(block.timestamp + uint32(word >> 96));
+        }
+        return (deadline, uint24(word >> 216), uint16(word >> 240));
+    }
+
+    /// @dev `_admit` for `provider` (an oracle's answer): the same checks, the same layout.
+    function _admitFor(
         bytes32 modelId,
         address provider
     ) private view returns (uint48 deadline, uint256 inputDim, uint16 maxLeaves) {
@@ -798,9 +817,10 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         }
     }
 
-    /// @dev Writes a fresh `Record {provider, challengeDeadline: deadline, openDisputes: 0, kind, flags,
-    /// finality: ChallengeWindow}` with one SLOAD and one SSTORE (layout in types/Commitment.sol).
-    function _create(bytes32 id, address provider, uint48 deadline, RecordKind kind, uint8 flags) private {
+    /// @dev Writes a fresh `Record {provider: msg.sender, challengeDeadline: deadline, openDisputes: 0,
+    /// kind, flags, finality: ChallengeWindow}` with one SLOAD and one SSTORE (layout in types/Commitment.sol).
+    /// `commit`'s hottest path: the caller is read here (CALLER), not passed in.
+    function _create(bytes32 id, uint48 deadline, RecordKind kind, uint8 flags) private {
         Record storage stored = _records[id];
         uint256 finality = uint256(Finality.ChallengeWindow);
         bool exists;
@@ -811,11 +831,25 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             if iszero(exists) {
                 sstore(
                     slot,
-                    or(or(provider, shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality))))
+                    or(or(caller(), shl(160, deadline)), or(shl(232, kind), or(shl(240, flags), shl(248, finality))))
                 )
             }
         }
         if (exists) revert InferenceLedgerDuplicate(id);
+    }
+
+    /// @dev A fresh single record of `provider` (an oracle's answer), as `_create` writes one.
+    function _createFor(bytes32 id, address provider, uint48 deadline, uint8 flags) private {
+        Record storage stored = _records[id];
+        if (stored.kind != RecordKind.None) revert InferenceLedgerDuplicate(id);
+        _records[id] = Record({
+            provider: provider,
+            challengeDeadline: deadline,
+            openDisputes: 0,
+            kind: RecordKind.Single,
+            flags: flags,
+            finality: Finality.ChallengeWindow
+        });
     }
 
     function _record(bytes32 id, RecordKind kind) private view returns (Record storage stored) {

@@ -25,9 +25,12 @@ contract RecordingConsumer is IInferenceConsumer {
 
 /// @notice Always reverts, with a long reason (tests only).
 contract RevertingConsumer is IInferenceConsumer {
+    /// @notice Its revert, carrying a long reason.
+    error RevertingConsumerRejects(string reason);
+
     /// @inheritdoc IInferenceConsumer
     function onInferenceResult(bytes32, bytes calldata, ResultStatus) external pure {
-        revert("RevertingConsumer: this consumer rejects every result, always, with a long reason string");
+        revert RevertingConsumerRejects("this consumer rejects every result, always, with a long reason string");
     }
 }
 
@@ -72,7 +75,7 @@ contract ReentrantConsumer is IInferenceConsumer {
     /// @notice The re-entrant call's outcome.
     event Reentered(bool success, bytes returnData);
 
-    address public target;
+    address public reentryTarget;
     bytes public data;
     /// @notice Outcome of the last re-entrant call.
     bool public lastSuccess;
@@ -80,14 +83,14 @@ contract ReentrantConsumer is IInferenceConsumer {
 
     /// @notice Sets the call made from the callback.
     function arm(address target_, bytes calldata data_) external {
-        target = target_;
+        reentryTarget = target_;
         data = data_;
     }
 
     /// @inheritdoc IInferenceConsumer
     function onInferenceResult(bytes32, bytes calldata, ResultStatus) external {
         // solhint-disable-next-line avoid-low-level-calls
-        (bool success, bytes memory returnData) = target.call(data);
+        (bool success, bytes memory returnData) = reentryTarget.call(data);
         lastSuccess = success;
         lastReturn = returnData;
         emit Reentered(success, returnData);

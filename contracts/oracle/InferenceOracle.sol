@@ -60,7 +60,15 @@ contract InferenceOracle is IInferenceOracle, ReentrancyGuardTransient {
         uint192 owed;
     }
 
+    /// @dev What a request needs of a model besides the ledger's admission cache, read from the registry on
+    /// the model's first request: a model id's layers and policy never change, so this never goes stale.
+    struct ModelTerms {
+        uint32 responseWindow;
+        uint24 outputLength;
+    }
+
     Totals private _totals;
+    mapping(bytes32 modelId => ModelTerms) private _models;
     mapping(bytes32 requestId => RequestState) private _states;
     mapping(bytes32 requestId => bytes32 outputHash) private _results;
     mapping(address account => uint256) private _credits;
@@ -103,9 +111,8 @@ contract InferenceOracle is IInferenceOracle, ReentrancyGuardTransient {
         if (terms.inputDim == 0 || input.length != terms.inputDim) {
             revert InferenceOracleInputLength(terms.inputDim, input.length);
         }
-        DisputeTerms memory dispute = registry.disputeTermsOf(modelId);
-        uint40 fulfillBy = _fulfillBy(terms.challengeWindow, dispute.responseWindow, deadline);
-        (LayerSpec memory last, ) = registry.layerOf(modelId, dispute.numLayers);
+        ModelTerms memory model = _modelTerms(modelId);
+        uint40 fulfillBy = _fulfillBy(terms.challengeWindow, model.responseWindow, deadline);
 
         Totals memory totals = _totals;
         Request memory r = Request({
@@ -119,7 +126,7 @@ contract InferenceOracle is IInferenceOracle, ReentrancyGuardTransient {
             fulfillBy: fulfillBy,
             accepts: accepts,
             provisional: provisional,
-            outputLength: uint24(last.outDim),
+            outputLength: model.outputLength,
             nonce: totals.requests
         });
         requestId = keccak256(abi.encode(address(this), r));
@@ -176,8 +183,9 @@ contract InferenceOracle is IInferenceOracle, ReentrancyGuardTransient {
         state.status = RequestStatus.Settled;
         state.finality = finality;
         _results[requestId] = outputHash;
-        _credit(f.provider, r.fee);
-        emit RequestSettled(requestId, id, f.provider, finality, outputHash, r.fee, output);
+        // RequestSettled records the credit (no Credited event: the settlement's gas budget is tight).
+        _credits[f.provider] += r.fee;
+        emit RequestSettled(requestId, id, f.provider, finality, outputHash, r.fee);
         _callback(requestId, r, output, ResultStatus.Final);
     }
 
@@ -203,7 +211,7 @@ contract InferenceOracle is IInferenceOracle, ReentrancyGuardTransient {
         _expectStatus(requestId, state.status, RequestStatus.Open);
         if (block.timestamp <= r.deadline) revert InferenceOracleNotExpired(requestId, r.deadline);
         state.status = RequestStatus.Refunded;
-        _credit(r.requester, r.fee);
+        _credits[r.requester] += r.fee;
         emit RequestRefunded(requestId, r.requester, r.fee);
         _callback(requestId, r, "", ResultStatus.Expired);
     }
@@ -256,6 +264,16 @@ contract InferenceOracle is IInferenceOracle, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev The model's response window and output length: cached on its first request.
+    function _modelTerms(bytes32 modelId) private returns (ModelTerms memory model) {
+        model = _models[modelId];
+        if (model.outputLength != 0) return model;
+        DisputeTerms memory dispute = registry.disputeTermsOf(modelId);
+        (LayerSpec memory last, ) = registry.layerOf(modelId, dispute.numLayers);
+        model = ModelTerms({responseWindow: dispute.responseWindow, outputLength: uint24(last.outDim)});
+        _models[modelId] = model;
+    }
 
     /// @dev The last time an answer is accepted: `deadline - (challengeWindow + MAX_DISPUTE_MOVES *
     /// responseWindow)`, so that an answer given by then is Final or overturned by the deadline. It must
@@ -331,11 +349,6 @@ contract InferenceOracle is IInferenceOracle, ReentrancyGuardTransient {
 
     function _accepted(uint8 accepts, Finality finality) private pure returns (bool) {
         return accepts & (uint8(1) << uint8(finality)) != 0;
-    }
-
-    function _credit(address account, uint256 amount) private {
-        _credits[account] += amount;
-        emit Credited(account, amount);
     }
 
     /// @dev Calls the consumer with exactly `callbackGasLimit` gas, or reverts if that much cannot be given

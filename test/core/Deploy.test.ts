@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import type { Interface } from "ethers";
+import { id, type Interface } from "ethers";
 import { readFileSync } from "node:fs";
 import { network } from "hardhat";
 import Verity from "../../ignition/modules/Verity.js";
 import VerityLocal from "../../ignition/modules/VerityLocal.js";
 import { DEFAULT_REFERENCE_GAS_PRICE, DEFAULT_UNBONDING_DELAY } from "../../ignition/modules/core.js";
 import type {
+  InferenceOracle,
   AttestationServiceVerifier,
   BatchDisclosure,
   DisputeGame,
@@ -43,6 +44,7 @@ async function deployLocal(parameters: Params = {}) {
     batchDisclosure: await at<BatchDisclosure>("BatchDisclosure", d.batchDisclosure),
     environmentRegistry: await at<EnvironmentRegistry>("EnvironmentRegistry", d.environmentRegistry),
     attestationService: await at<AttestationServiceVerifier>("AttestationServiceVerifier", d.attestationService),
+    oracle: await at<InferenceOracle>("InferenceOracle", d.oracle),
     names,
   };
 }
@@ -53,7 +55,7 @@ describe("Deploy (Ignition modules)", () => {
     return { ...(await deployLocal()), deployer, other };
   }
 
-  it("deploys the token, ledger, registry, stake manager, dispute game, batch disclosure, environment registry and attestation-service verifier and wires them to each other", async () => {
+  it("deploys the token, ledger, registry, stake manager, dispute game, batch disclosure, environment registry, attestation-service verifier and oracle and wires them to each other", async () => {
     const {
       token,
       ledger,
@@ -63,6 +65,7 @@ describe("Deploy (Ignition modules)", () => {
       batchDisclosure,
       environmentRegistry,
       attestationService,
+      oracle,
       names,
     } = await networkHelpers.loadFixture(defaults);
     expect(names).to.deep.equal([
@@ -71,6 +74,7 @@ describe("Deploy (Ignition modules)", () => {
       "disputeGame",
       "environmentRegistry",
       "ledger",
+      "oracle",
       "registry",
       "stakeManager",
       "token",
@@ -102,6 +106,14 @@ describe("Deploy (Ignition modules)", () => {
     expect(await stakeManager.token()).to.equal(t);
     expect(await token.name()).to.equal("Verity Stake");
     expect(await token.symbol()).to.equal("VST");
+    // The oracle takes fees in the staking token, records answers on the ledger, releases compensation.
+    expect(await oracle.token()).to.equal(t);
+    expect(await oracle.ledger()).to.equal(l);
+    expect(await oracle.registry()).to.equal(r);
+    expect(await oracle.stakeManager()).to.equal(s);
+    const role = id("verity.role.oracle");
+    expect(await ledger.hasRole(role, await oracle.getAddress())).to.equal(true);
+    expect(await stakeManager.hasRole(role, await oracle.getAddress())).to.equal(true);
   });
 
   it("binds the environment registry to the ledger once and approves exactly the attestation-service verifier", async () => {

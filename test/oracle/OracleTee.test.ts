@@ -68,7 +68,7 @@ describe("InferenceOracle with TEE-signed answers", function () {
     await time.increaseTo(tee.teeDeadline + 1n);
     await expect(f.oracle.settle(made.request, a.fulfillment, a.output))
       .to.emit(f.oracle, "RequestSettled")
-      .withArgs(made.requestId, a.id, f.provider.address, Finality.Tee, keccak256(a.output), FEE, a.output);
+      .withArgs(made.requestId, a.id, f.provider.address, Finality.Tee, keccak256(a.output), FEE);
     expect((await f.oracle.stateOf(made.requestId)).finality).to.equal(Finality.Tee);
     expect(await f.consumer.calls(made.requestId, ResultStatus.Final)).to.equal(1n);
     await expectConserved(f, [f.provider.address], 0n);

@@ -6,6 +6,7 @@ import {BatchDisclosure} from "../../contracts/disputes/BatchDisclosure.sol";
 import {DisputeGame} from "../../contracts/disputes/DisputeGame.sol";
 import {EnvironmentRegistry} from "../../contracts/environments/EnvironmentRegistry.sol";
 import {InferenceLedger} from "../../contracts/ledger/InferenceLedger.sol";
+import {InferenceOracle} from "../../contracts/oracle/InferenceOracle.sol";
 import {DenseInt8} from "../../contracts/libraries/DenseInt8.sol";
 import {DisputeTinyModel} from "../../contracts/mocks/DisputeTinyModel.sol";
 import {MockAttestationVerifier} from "../../contracts/mocks/MockAttestationVerifier.sol";
@@ -19,11 +20,11 @@ import {Attestation, TcbStatus, TeeMode, TeeType} from "../../contracts/types/En
 import {TeeSeal} from "../../contracts/types/Commitment.sol";
 
 /// @notice The protocol as ignition/modules/core.ts deploys it, for Solidity tests: a mintable token, the
-/// ledger, the registry, the stake manager, the dispute game, the batch disclosure and the environment
-/// registry, with the ledger's sources bound and DISPUTE_ROLE granted to both dispute contracts on the ledger
-/// and the stake manager. Enclave keys register through `MockAttestationVerifier` (approved here).
-/// The test contract is the admin (and so a governor of the registry). Helpers register the tiny two-layer
-/// model (`DisputeTinyModel`), stake providers and commit.
+/// ledger, the registry, the stake manager, the dispute game, the batch disclosure, the environment
+/// registry and the inference oracle, with the ledger's sources bound, DISPUTE_ROLE granted to both dispute
+/// contracts and ORACLE_ROLE to the oracle on the ledger and the stake manager. Enclave keys register
+/// through `MockAttestationVerifier` (approved here). The test contract is the admin (and so a governor of
+/// the registry). Helpers register the tiny two-layer model (`DisputeTinyModel`), stake providers and commit.
 abstract contract VerityBase is Test {
     /// @notice Ignition's defaults (ignition/modules/core.ts).
     uint16 internal constant DEFAULT_SHARE_BPS = 5_000;
@@ -31,6 +32,8 @@ abstract contract VerityBase is Test {
     uint256 internal constant DEFAULT_REFERENCE_GAS_PRICE = 1e9;
     address internal constant TREASURY = address(0x7EA5);
     address internal constant PUBLISHER = address(0xB0B);
+    /// @notice keccak256("verity.role.oracle") (the ledger keeps it private).
+    bytes32 internal constant ORACLE_ROLE = keccak256("verity.role.oracle");
 
     MockERC20 internal token;
     InferenceLedger internal ledger;
@@ -41,6 +44,7 @@ abstract contract VerityBase is Test {
     DisputeTinyModel internal tiny;
     EnvironmentRegistry internal environments;
     MockAttestationVerifier internal attestations;
+    InferenceOracle internal oracle;
 
     // ------------------------------------------------------------------ deployment
 
@@ -69,6 +73,10 @@ abstract contract VerityBase is Test {
         ledger.bindEnvironments(address(environments));
         attestations = new MockAttestationVerifier();
         environments.approveVerifier(attestations);
+
+        oracle = new InferenceOracle(token, ledger, registry, stake);
+        ledger.grantRole(ORACLE_ROLE, address(oracle));
+        stake.grantRole(stake.ORACLE_ROLE(), address(oracle));
 
         tiny = new DisputeTinyModel();
     }
