@@ -12,6 +12,8 @@ export interface VerityAddresses {
   batchDisclosure: string;
   environments: string;
   attestationService: string;
+  /** The inference oracle (absent from deployments made before it existed). */
+  oracle?: string;
 }
 
 const CONTRACT_KEYS: Record<string, keyof VerityAddresses> = {
@@ -24,7 +26,11 @@ const CONTRACT_KEYS: Record<string, keyof VerityAddresses> = {
   BatchDisclosure: "batchDisclosure",
   EnvironmentRegistry: "environments",
   AttestationServiceVerifier: "attestationService",
+  InferenceOracle: "oracle",
 };
+
+/** Roles a deployment may lack (contracts added later). */
+const OPTIONAL_KEYS = new Set<keyof VerityAddresses>(["oracle"]);
 
 /** Default folder where Ignition writes deployments (`<folder>/chain-<chainId>/deployed_addresses.json`). */
 export const DEFAULT_DEPLOYMENTS_DIR = "ignition/deployments";
@@ -48,7 +54,9 @@ export function addressesFromIgnition(raw: Record<string, string>, origin = "dep
     const role = CONTRACT_KEYS[contract];
     if (role !== undefined) found[role] = address;
   }
-  const missing = (Object.values(CONTRACT_KEYS) as (keyof VerityAddresses)[]).filter((k) => found[k] === undefined);
+  const missing = (Object.values(CONTRACT_KEYS) as (keyof VerityAddresses)[]).filter(
+    (k) => found[k] === undefined && !OPTIONAL_KEYS.has(k),
+  );
   if (missing.length > 0) throw new Error(`${origin} has no address for ${[...new Set(missing)].join(", ")}`);
   return found as VerityAddresses;
 }
@@ -364,7 +372,8 @@ export function cancunRequiredMessage(chainId: bigint | number, rpc?: string): s
   );
 }
 
-const ROLES = [...new Set(Object.values(CONTRACT_KEYS))];
+/** The roles a complete deployment has (optional ones, added later, are not required). */
+const ROLES = [...new Set(Object.values(CONTRACT_KEYS))].filter((role) => !OPTIONAL_KEYS.has(role));
 
 /** The roles an Ignition address map has (possibly not all of them). */
 function rolesOf(raw: Record<string, string>): Partial<VerityAddresses> {

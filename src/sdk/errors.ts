@@ -17,6 +17,7 @@ import {
   DisputeGame__factory,
   EnvironmentRegistry__factory,
   InferenceLedger__factory,
+  InferenceOracle__factory,
   MockERC20__factory,
   ModelRegistry__factory,
   StakeManager__factory,
@@ -28,6 +29,7 @@ const errorInterface = new Interface(
     ...ModelRegistry__factory.abi,
     ...StakeManager__factory.abi,
     ...InferenceLedger__factory.abi,
+    ...InferenceOracle__factory.abi,
     ...DisputeGame__factory.abi,
     ...BatchDisclosure__factory.abi,
     ...DenseInt8__factory.abi,
@@ -260,6 +262,9 @@ class Units {
 
 // Enum names of contracts/types/Environment.sol and the verifiers.
 const TEE_TYPE = ["None", "Intel TDX", "Intel SGX", "AWS Nitro"];
+const REQUEST_STATUS = ["None", "Open", "Fulfilled", "Settled", "Refunded"];
+const COMMITMENT_STATUS = ["None", "Pending", "Final", "Disputed", "Overturned"];
+const FINALITY = ["None", "challenge window", "TEE", "proof"];
 const TEE_MODE = ["None", "Window", "Instant"];
 const TCB_STATUS = [
   "Unrecognized",
@@ -469,6 +474,42 @@ const MEANINGS: Record<string, Describe> = {
     `a ${nameIn(TEE_TYPE, type)} measurement is ${expected} bytes, this one is ${length}`,
   AttestationServiceVerifierZeroEnclaveKey: () => "the statement names no enclave key",
 
+  // InferenceOracle (contracts/interfaces/IInferenceOracle.sol)
+  InferenceOracleModelNotAccepting: ([modelId]) => `model ${modelId} does not accept commitments now`,
+  InferenceOracleInputLength: ([expected, actual]) =>
+    `the input is ${actual} bytes; the model takes exactly ${expected} (opaque models cannot be asked here)`,
+  InferenceOracleInvalidFinality: ([accepts]) =>
+    `accepts ${accepts} names no finality kind or an unknown one: use window 2, TEE 4, proof 8, any 14`,
+  InferenceOracleZeroFee: () => "a request must pay its provider a fee",
+  InferenceOracleCallbackGasTooHigh: ([limit, max]) =>
+    `the callback gas limit ${grouped(limit)} is above ${grouped(max)}`,
+  InferenceOracleDeadlineTooSoon: ([deadline, earliest], u) =>
+    `the deadline ${u.time(deadline)} leaves no time for the challenge window and the longest dispute: ` +
+    `give at least ${u.time(earliest)}`,
+  InferenceOracleDeadlineTooFar: ([deadline, latest], u) =>
+    `the deadline ${u.time(deadline)} is after the latest allowed, ${u.time(latest)}`,
+  InferenceOracleUnknownRequest: ([id]) => `no request ${id} with these contents on this oracle`,
+  InferenceOracleWrongStatus: ([id, status]) => `request ${id} is ${nameIn(REQUEST_STATUS, status)}`,
+  InferenceOracleFulfillmentClosed: ([id, fulfillBy], u) =>
+    `request ${id} takes answers until ${u.time(fulfillBy)}, so that they are final by its deadline`,
+  InferenceOracleInputMismatch: () => "the answer is for another input than the request's",
+  InferenceOracleOutputMismatch: () => "the output does not hash to the answer's output hash",
+  InferenceOracleOutputLength: ([expected, actual]) => `the output is ${actual} bytes; the model's is ${expected}`,
+  InferenceOracleFinalityNotAccepted: ([id, finality, accepts]) =>
+    `request ${id} (accepts ${accepts}) does not accept answers that settle by ${nameIn(FINALITY, finality)}`,
+  InferenceOracleWrongFulfillment: ([id]) => `that is not the live answer of request ${id}`,
+  InferenceOracleNotSettleable: ([id, status, finality]) =>
+    `the answer to request ${id} is ${nameIn(COMMITMENT_STATUS, status)}` +
+    (Number(finality) === 0 ? "" : ` (by ${nameIn(FINALITY, finality)})`) +
+    ", not final in a way the request accepts",
+  InferenceOracleNotReopenable: ([id, status]) =>
+    `the answer to request ${id} is ${nameIn(COMMITMENT_STATUS, status)}: only an overturned answer reopens a request`,
+  InferenceOracleNotExpired: ([id, deadline], u) => `request ${id} runs until ${u.when(deadline)}`,
+  InferenceOracleInsufficientGas: ([available, required]) =>
+    `${grouped(available)} gas left, ${grouped(required)} needed to give the callback its whole limit: send more gas`,
+  InferenceOracleNoCredit: ([account]) => `${account} has nothing to withdraw from the oracle`,
+  StakeManagerInvalidHarmedShare: ([bps, max]) => `the requester's share ${percent(bps)} is above ${percent(max)}`,
+
   // AutomataDcapAdapter
   AutomataDcapAdapterZeroVerifier: () => "the Automata verifier address is zero",
   AutomataDcapAdapterVerificationFailed: ([reason]) => `Automata refused the quote (${utf8OrHex(reason)})`,
@@ -507,6 +548,10 @@ export const ARG_UNITS: Record<string, Record<string, "amount" | "time" | "durat
   InferenceLedgerSealExpired: { deadline: "time" },
   InferenceLedgerEnclaveRevoked: { revokedAt: "time" },
   InferenceLedgerEnclaveExpired: { expiresAt: "time" },
+  InferenceOracleDeadlineTooSoon: { deadline: "time", earliest: "time" },
+  InferenceOracleDeadlineTooFar: { deadline: "time", latest: "time" },
+  InferenceOracleFulfillmentClosed: { fulfillBy: "time" },
+  InferenceOracleNotExpired: { deadline: "time" },
   DisputeGameDeadlinePassed: { deadline: "time" },
   DisputeGameDeadlineNotPassed: { deadline: "time" },
   BatchDisclosureDeadlinePassed: { deadline: "time" },

@@ -119,3 +119,16 @@ export {
 export { findCommitmentEvent } from "./logs.js";
 export { ChallengerAgent, type Finding, type ChallengerAction } from "./agents/challenger.js";
 export * from "./attestation/index.js";
+export {
+  OracleClient,
+  Accept,
+  RequestStatus,
+  ResultStatus,
+  toOracleRequest,
+  type FoundAnswer,
+  type FoundRequest,
+  type OracleFulfillment,
+  type OracleRequest,
+  type RequestArgs as OracleRequestArgs,
+} from "./clients/oracle.js";
+export * as onnx from "./onnx/index.js";

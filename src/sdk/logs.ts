@@ -16,6 +16,14 @@ export interface TeeCommitmentInfo {
   mode: number;
 }
 
+/** What an oracle answer's `RequestCommitted` event adds: disputes name it with `binding`. */
+export interface RequestCommitmentInfo {
+  requestId: string;
+  binding: string;
+  /** The enclave key that sealed it, or the zero address. */
+  enclaveKey: string;
+}
+
 /** A commitment event seen on-chain: a single inference or a batch (`tee` set when TEE-signed). */
 export type CommitmentEvent =
   | {
@@ -27,6 +35,11 @@ export type CommitmentEvent =
       inputData: string;
       /** Set for `TeeInferenceCommitted`. */
       tee?: TeeCommitmentInfo;
+      /**
+       * Set for `RequestCommitted` (an answer to an oracle request): the request, whose `InferenceRequested`
+       * event carries the input (`inputData` is then empty), and the commitment's `binding`.
+       */
+      request?: RequestCommitmentInfo;
       blockNumber: number;
       logIndex: number;
     }
@@ -73,6 +86,7 @@ const COMMITTED_TOPIC = ledgerInterface.getEvent("InferenceCommitted").topicHash
 const BATCH_TOPIC = ledgerInterface.getEvent("BatchCommitted").topicHash;
 const TEE_COMMITTED_TOPIC = ledgerInterface.getEvent("TeeInferenceCommitted").topicHash;
 const TEE_BATCH_TOPIC = ledgerInterface.getEvent("TeeBatchCommitted").topicHash;
+const REQUEST_COMMITTED_TOPIC = ledgerInterface.getEvent("RequestCommitted").topicHash;
 /** The `TeeMode` values a TEE commitment can carry (None is never emitted: such a commit is refused). */
 const TEE_MODES = new Set([1, 2]);
 
@@ -94,7 +108,7 @@ export async function scanCommitments(
     address,
     fromBlock: toQuantity(fromBlock),
     toBlock: toQuantity(toBlock),
-    topics: [[COMMITTED_TOPIC, BATCH_TOPIC, TEE_COMMITTED_TOPIC, TEE_BATCH_TOPIC]],
+    topics: [[COMMITTED_TOPIC, BATCH_TOPIC, TEE_COMMITTED_TOPIC, TEE_BATCH_TOPIC, REQUEST_COMMITTED_TOPIC]],
   };
   const send = bulkRpc(provider);
   const raw =
@@ -116,7 +130,11 @@ export async function findCommitmentEvent<K extends CommitmentEvent["kind"]>(
 ): Promise<Extract<CommitmentEvent, { kind: K }> | undefined> {
   const filters =
     kind === "single"
-      ? [ledger.filters.InferenceCommitted(id), ledger.filters.TeeInferenceCommitted(id)]
+      ? [
+          ledger.filters.InferenceCommitted(id),
+          ledger.filters.TeeInferenceCommitted(id),
+          ledger.filters.RequestCommitted(id),
+        ]
       : [ledger.filters.BatchCommitted(id), ledger.filters.TeeBatchCommitted(id)];
   for (const filter of filters) {
     const raw = (await ledger.queryFilter(filter)).map(toRawLog);
@@ -146,8 +164,8 @@ export function decodeCommitments(raw: RawLog[], onSkip: (skipped: SkippedLog) =
 }
 
 /**
- * Decodes one InferenceCommitted, BatchCommitted, TeeInferenceCommitted or TeeBatchCommitted log with ethers'
- * `parseLog` (strict: throws on any other event, and on a TEE event with a mode the ledger never emits).
+ * Decodes one InferenceCommitted, BatchCommitted, TeeInferenceCommitted, TeeBatchCommitted or RequestCommitted
+ * log with ethers' `parseLog` (strict: throws on any other event, and on a TEE event with a mode the ledger never emits).
  */
 export function parseCommitmentLog(log: Log): CommitmentEvent {
   const parsed = ledgerInterface.parseLog(log);
@@ -186,6 +204,19 @@ export function parseCommitmentLog(log: Log): CommitmentEvent {
         inference: { inputHash, outputHash, traceRoot },
         inputData: a.inputData,
         tee: teeInfo(a.binding, a.enclaveKey, a.environment, Number(a.mode)),
+        ...at,
+      };
+    }
+    case "RequestCommitted": {
+      const { inputHash, outputHash, traceRoot } = a.inference;
+      return {
+        kind: "single",
+        id: a.id,
+        modelId: a.modelId,
+        provider: a.provider,
+        inference: { inputHash, outputHash, traceRoot },
+        inputData: "0x",
+        request: { requestId: a.requestId, binding: a.binding, enclaveKey: a.enclaveKey },
         ...at,
       };
     }

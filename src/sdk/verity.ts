@@ -4,6 +4,7 @@ import { DisclosureClient } from "./clients/disclosure.js";
 import { DisputeClient } from "./clients/disputes.js";
 import { EnvironmentClient } from "./clients/environments.js";
 import { LedgerClient } from "./clients/ledger.js";
+import { OracleClient } from "./clients/oracle.js";
 import { RegistryClient } from "./clients/registry.js";
 import { StakingClient } from "./clients/staking.js";
 import type { NonceBook } from "./nonces.js";
@@ -29,6 +30,8 @@ export class Verity {
   readonly disclosure: DisclosureClient;
   /** Environments, enclave keys and the attestation-service verifier's signing keys. */
   readonly environments: EnvironmentClient;
+  /** The inference oracle (its client throws when used on a deployment without one). */
+  readonly oracle: OracleClient;
 
   private constructor(
     readonly runner: ContractRunner,
@@ -42,6 +45,7 @@ export class Verity {
     this.disclosure = new DisclosureClient(addresses.batchDisclosure, runner);
     // Addresses built by hand for older deployments may lack these: the client then throws when used.
     this.environments = new EnvironmentClient(addresses.environments, runner, addresses.attestationService);
+    this.oracle = new OracleClient(addresses.oracle, runner);
   }
 
   /** Connects to a deployment; addresses come from `options.addresses` or the Ignition deployment folder. */

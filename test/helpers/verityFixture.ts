@@ -31,6 +31,7 @@ export async function connectedMnist(connection: NetworkConnection, prefix: stri
     batchDisclosure: await f.batchDisclosure.getAddress(),
     environments: await f.environmentRegistry.getAddress(),
     attestationService: await f.attestationService.getAddress(),
+    oracle: await f.oracle.getAddress(),
   };
   const work = mkdtempSync(path.join(os.tmpdir(), prefix));
   const as = (signer: (typeof f.signers)[number]) => Verity.connect({ runner: signer, addresses });

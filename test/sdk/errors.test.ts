@@ -13,6 +13,7 @@ import {
 } from "../../src/sdk/errors.js";
 import {
   BatchDisclosure__factory,
+  InferenceOracle__factory,
   DisputeGame__factory,
   EnvironmentRegistry__factory,
   AttestationServiceVerifier__factory,
@@ -39,6 +40,7 @@ const CONTRACTS = {
   DisputeGame: DisputeGame__factory.abi,
   BatchDisclosure: BatchDisclosure__factory.abi,
   MockERC20: MockERC20__factory.abi,
+  InferenceOracle: InferenceOracle__factory.abi,
 };
 
 type AbiError = { type: string; name?: string; inputs?: readonly { name: string; type: string }[] };
@@ -150,7 +152,7 @@ describe("revert meanings in user units", () => {
     it("lists every integer argument that is an amount, a time or a duration (and only real parameters)", () => {
       // Integer parameters that are neither: counts, indices, lengths, gas, enums, basis points.
       const NOT_UNITS =
-        /^(length|expected|actual|count|max|layer|numLayers|selected|neuron|outDim|index|disclosed|given|gas|bps|min|mode|current|openDisputes|pending|inputDim|maxURI|value|bits|status|teeType|inDim|previousOutDim|multiplier|shift|inputLength|rowLength|mask)$/;
+        /^(length|expected|actual|count|max|layer|numLayers|selected|neuron|outDim|index|disclosed|given|gas|bps|min|mode|current|openDisputes|pending|inputDim|maxURI|value|bits|status|teeType|inDim|previousOutDim|multiplier|shift|inputLength|rowLength|mask|accepts|finality|callbackGasLimit|available|required)$/;
       const unlisted: string[] = [];
       const all: Record<string, readonly { name: string; type: string }[]> = {};
       for (const abi of [

@@ -184,8 +184,11 @@ export class ChallengerAgent {
     const { blockNumber } = event;
     if (event.kind === "single") {
       const claimed = event.inference;
-      let check = checkInput(event.inputData, claimed.inputHash, inDim);
-      const uri = check.kind === "missing" ? uriOf(event.inputData) : undefined;
+      // An oracle answer's input is in its request's event (the ledger's record is flagged input-public).
+      const inputData =
+        event.request === undefined ? event.inputData : await this.requestInput(event.request.requestId);
+      let check = checkInput(inputData, claimed.inputHash, inDim);
+      const uri = check.kind === "missing" && event.request === undefined ? uriOf(inputData) : undefined;
       if (uri !== undefined) check = await readInputURI(uri, claimed.inputHash, inDim, this.fetchOptions);
       if (check.kind === "valid" && sameInference(this.honestRun(followed.model, check.input)!, claimed)) return [];
       const { id, modelId, provider } = event;
@@ -196,6 +199,7 @@ export class ChallengerAgent {
         provider,
         inference: claimed,
         ...(event.tee === undefined ? {} : { binding: event.tee.binding }),
+        ...(event.request === undefined ? {} : { binding: event.request.binding }),
         demandInput: check.kind === "missing" || (check.kind === "valid" && uri !== undefined),
         blockNumber,
       };
@@ -229,6 +233,17 @@ export class ChallengerAgent {
   }
 
   /** Remembers the input a finding was checked with (the game needs it), and marks a malformed one. */
+  /**
+   * The input of an oracle request, from its `InferenceRequested` event (checked against the request's id
+   * and input hash). Throws when the node has no such event: the answer cannot be verified, and since its
+   * input is public on-chain no game may demand it, so no game is opened on it.
+   */
+  private async requestInput(requestId: string): Promise<string> {
+    const found = await this.verity.oracle.find(requestId);
+    if (found === undefined) throw new Error(`the oracle has no request ${requestId}: its input cannot be read`);
+    return found.input;
+  }
+
   private withInput(finding: Finding, check: InputCheck): Finding {
     if (check.kind === "missing") return finding;
     const key = finding.kind === "single" ? finding.id : leafKey(finding.id, finding.leaf);
