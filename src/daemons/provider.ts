@@ -5,7 +5,9 @@ import type { Fault } from "../protocol/faults.js";
 import { EnclaveRefusedError, type CommitOptions, type ProviderAgent } from "../sdk/agents/provider.js";
 import { DisclosurePhase } from "../sdk/clients/disclosure.js";
 import { Outcome, Phase, type DisputeParams } from "../sdk/clients/disputes.js";
-import type { BatchHeader } from "../sdk/clients/ledger.js";
+import { CommitmentStatus, type BatchHeader } from "../sdk/clients/ledger.js";
+import { Accept, RequestStatus } from "../sdk/clients/oracle.js";
+import { VerityRevertError } from "../sdk/errors.js";
 import { JsonFile } from "../sdk/store.js";
 import { DataDir, FatalDaemonError, assertCursorWithin, checkedTick } from "./datadir.js";
 import type { Logger } from "./log.js";
@@ -17,6 +19,15 @@ export interface ProviderDaemonState {
   games: Record<string, { params: DisputeParams; resolved: boolean; outcome?: Outcome }>;
   /** Disclosure demands on this provider's batches, by batch id; `done` once answered or ended. */
   disclosures: Record<string, { header: BatchHeader; done: boolean; outcome?: "disclosed" | "failed" }>;
+  /**
+   * Oracle requests for this provider's model (fulfill mode), by request id: `pending` (to answer, or answered
+   * and possibly overturned and reopened later), `answered` (our live commitment, until it is Final and settled,
+   * or overturned: pending again), then `settled` or `skipped` (with the reason).
+   */
+  requests?: Record<
+    string,
+    { status: "pending" | "answered" | "settled" | "skipped"; commitmentId?: string; reason?: string }
+  >;
   stats: {
     defended: number;
     won: number;
@@ -67,6 +78,12 @@ export interface ProviderDaemonOptions {
   autoClaim?: boolean;
   /** Called after each scanned range (for progress bars). */
   onProgress?: (cursor: number, head: number) => void;
+  /**
+   * Fulfill mode: answer the oracle's requests for the agent's model whose fee is at least `minFee` (default
+   * any) and that accept challenge-window finality, settle the answers once Final, and withdraw the fees.
+   * `fault` alters the answer to a request (tests and the demo only).
+   */
+  fulfill?: { minFee?: bigint; fault?: (requestId: string) => Fault | undefined };
 }
 
 /**
@@ -78,7 +95,9 @@ export interface ProviderDaemonOptions {
  * `submitBatch` queue, each tick, through its agent: sealed with the enclave key when the agent is in TEE mode.
  * When the ledger refuses that key (revoked, expired, environment revoked or no longer allowed) it logs one
  * line naming the error, refuses every later request without sending it, and goes on defending what it
- * committed. Like the watchtower, it stops (a `FatalDaemonError`) only when its folder belongs to another
+ * committed. In fulfill mode it also answers the oracle's requests for its model (each request on its own: a
+ * refused or failed answer is logged and never stops the others), settles its answers once Final and
+ * withdraws the fees. Like the watchtower, it stops (a `FatalDaemonError`) only when its folder belongs to another
  * chain or the deployment's contracts are gone.
  */
 export class ProviderDaemon {
@@ -121,6 +140,7 @@ export class ProviderDaemon {
     try {
       this.current = this.state.read();
       this.current.disclosures ??= {};
+      this.current.requests ??= {};
       assertCursorWithin(this.current.cursor, await this.rpc(() => verity.provider.getBlockNumber()), this.folder.dir);
       this.me = (await (verity.runner as Signer).getAddress()).toLowerCase();
     } catch (error) {
@@ -198,6 +218,11 @@ export class ProviderDaemon {
         this.current.stats.defended++;
         this.log(`defending dispute ${disputeId} on ${params.target}`);
       }
+      if (this.options.fulfill !== undefined) {
+        for (const requestId of await this.rpc(() => this.requestsIn(from, to))) {
+          this.current.requests![requestId] ??= { status: "pending" };
+        }
+      }
       for (const { batchId, header } of await this.rpc(() => this.options.agent.disclosureDemands(from, to))) {
         if (this.current.disclosures[batchId] !== undefined) continue;
         this.current.disclosures[batchId] = { header, done: false };
@@ -245,8 +270,88 @@ export class ProviderDaemon {
     }
     this.state.write(this.current);
     await this.commitQueued();
+    if (this.options.fulfill !== undefined) await this.serveRequests();
     if (this.options.autoClaim ?? true) await this.claim();
     return { moves, resolved };
+  }
+
+  /** Ids of the oracle's requests for the agent's model made in `[from, to]`. */
+  private async requestsIn(from: number, to: number): Promise<string[]> {
+    const { agent } = this.options;
+    const oracle = agent.verity.oracle.contract;
+    const logs = await oracle.queryFilter(oracle.filters.InferenceRequested(undefined, agent.modelId), from, to);
+    return logs.map((log) => log.args.requestId as string);
+  }
+
+  /**
+   * Answers pending requests, settles answered ones once Final. Each request on its own: a revert (someone
+   * answered first, the model was deprecated) or a failed read is logged and the next one is served.
+   */
+  private async serveRequests(): Promise<void> {
+    const { agent, fulfill } = this.options;
+    const { verity } = agent;
+    for (const [requestId, entry] of Object.entries(this.current.requests!)) {
+      if (entry.status !== "pending" && entry.status !== "answered") continue;
+      try {
+        if (entry.status === "answered") {
+          const status = await this.rpc(() => verity.ledger.status(entry.commitmentId!));
+          if (status === CommitmentStatus.Overturned) {
+            // Lost (the stake manager slashed it); the request may be answered again, honestly, once reopened.
+            Object.assign(entry, { status: "pending", commitmentId: undefined });
+            this.current.stats.lost++;
+            this.log(`request ${requestId}: our answer was overturned`);
+          } else if (status === CommitmentStatus.Final) {
+            await (await verity.oracle.settle(requestId)).wait();
+            entry.status = "settled";
+            this.log(`request ${requestId}: settled, fee earned`);
+          }
+          continue;
+        }
+        const found = await this.rpc(() => verity.oracle.find(requestId));
+        if (found === undefined) {
+          Object.assign(entry, { status: "skipped", reason: "no such request on the oracle" });
+          continue;
+        }
+        const state = RequestStatus[Number((await this.rpc(() => verity.oracle.contract.stateOf(requestId))).status)];
+        const now = await this.rpc(() => verity.disputes.now());
+        const skip =
+          state === "Settled" || state === "Refunded"
+            ? `it is ${state.toLowerCase()}`
+            : now > found.request.fulfillBy
+              ? "answers closed"
+              : found.request.fee < (fulfill!.minFee ?? 0n)
+                ? `its fee ${found.request.fee} is below ${fulfill!.minFee}`
+                : (found.request.accepts & BigInt(Accept.Window)) === 0n
+                  ? "it does not accept challenge-window finality"
+                  : undefined;
+        if (skip !== undefined) {
+          Object.assign(entry, { status: "skipped", reason: skip });
+          this.log(`request ${requestId}: skipped (${skip})`);
+          continue;
+        }
+        if (state === "Fulfilled") {
+          // Answered already: if that answer was overturned, reopen the request (anyone may; the requester gets
+          // the compensation) and answer it; otherwise wait, it may still be overturned before fulfillBy.
+          const live = await this.rpc(() => verity.oracle.liveAnswer(requestId));
+          if (
+            live === undefined ||
+            (await this.rpc(() => verity.ledger.status(live.commitmentId))) !== CommitmentStatus.Overturned
+          ) {
+            continue;
+          }
+          await (await verity.oracle.reopen(requestId)).wait();
+          this.log(`request ${requestId}: reopened after the overturn of ${live.commitmentId}`);
+        }
+        const { id } = await agent.answerRequest(found, fulfill!.fault?.(requestId));
+        Object.assign(entry, { status: "answered", commitmentId: id });
+        this.log(`request ${requestId}: answered with ${id}`);
+      } catch (error) {
+        const name = error instanceof VerityRevertError ? error.errorName : undefined;
+        this.log(`request ${requestId}: ${name ?? (error as Error).message}`);
+      } finally {
+        this.state.write(this.current);
+      }
+    }
   }
 
   /**
@@ -341,7 +446,11 @@ export class ProviderDaemon {
   }
 
   private async claim(): Promise<void> {
-    const { staking } = this.options.agent.verity;
+    const { staking, oracle } = this.options.agent.verity;
+    if (this.options.fulfill !== undefined && (await this.rpc(() => oracle.contract.creditOf(this.me))) !== 0n) {
+      const fees = await (await oracle.withdraw()).wait();
+      this.log(`withdrew ${fees} of oracle fees`);
+    }
     if ((await this.rpc(() => staking.creditOf(this.me))) === 0n) return;
     const amount = await (await staking.claim()).wait();
     this.current.stats.claimed = (BigInt(this.current.stats.claimed) + amount).toString();

@@ -2,6 +2,7 @@ import { hexlify, randomBytes } from "ethers";
 import {
   modelCommitments,
   run,
+  vectorFromHex,
   vectorToHex,
   type DenseInt8Model,
   type ModelCommitments,
@@ -19,6 +20,7 @@ import { TraceStore, type StoredTrace } from "../store.js";
 import { batchIdOf, leafHashOf } from "../ids.js";
 import { findCommitmentEvent } from "../logs.js";
 import type { Verity } from "../verity.js";
+import type { FoundRequest } from "../clients/oracle.js";
 
 /** What a provider did in one dispute (for logs). */
 export type ProviderAction = "revealInput" | "revealTrace" | "revealLayer" | "timeout" | "none";
@@ -157,6 +159,24 @@ export class ProviderAgent {
         : await this.sealed(async (seal) => {
             return (await this.verity.ledger.commitTee({ modelId: this.modelId, inference, ...data, ...seal })).wait();
           });
+    this.store.put(TraceStore.key(id), this.stored(result));
+    return { id, result };
+  }
+
+  /**
+   * Answers an oracle request (read back with `verity.oracle.find`, which checked its id and input hash):
+   * runs the model on its input (altered by `fault`, for tests and the demo) and fulfills it with a
+   * commitment bound to the request, whose trace is stored for the disputes it may face. Optimistic
+   * answers only: TEE-sealed answers go through `verity.oracle.contract.fulfillTee`.
+   */
+  async answerRequest(found: FoundRequest, fault?: Fault): Promise<{ id: string; result: RunResult }> {
+    if (found.request.modelId.toLowerCase() !== this.modelId.toLowerCase()) {
+      throw new Error(`request ${found.requestId} is for model ${found.request.modelId}, not ${this.modelId}`);
+    }
+    const input = vectorFromHex(found.input);
+    const result = this.infer(input, fault);
+    const inference = { inputHash: result.inputHash, outputHash: result.outputHash, traceRoot: result.traceRoot };
+    const id = await (await this.verity.oracle.fulfill(found.request, inference, vectorToHex(result.output))).wait();
     this.store.put(TraceStore.key(id), this.stored(result));
     return { id, result };
   }
