@@ -8,4 +8,6 @@ export const sections: Record<string, () => Promise<BenchRunner>> = {
   disclosure: async () => (await import("./disclosure.js")).benchDisclosure,
   load: async () => (await import("./load.js")).benchLoad,
   environments: async () => (await import("./environments.js")).benchEnvironments,
+  oracle: async () => (await import("./oracle.js")).benchOracle,
+  onnx: async () => (await import("./onnx.js")).benchOnnx,
 };

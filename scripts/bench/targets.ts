@@ -17,6 +17,10 @@ export const targets: Record<string, BenchTarget> = {
   "gas.commitTee": { max: 75_000 },
   "gas.commitTeeBatch_1": { max: 75_000 },
   "gas.commitTeeBatch_1024": { max: 75_000 },
+  // Oracle (784-byte input): settle <= 80,000 plus the 50,000-gas callback when the credit slot exists.
+  "gas.request": { max: 120_000 },
+  "gas.fulfill": { max: 100_000 },
+  "gas.settle_overhead": { max: 80_000 },
   "gas.neuron_784": { max: 784 * 60 },
   "derived.neuron_784_gasPerMac": { max: 60 },
   "offchain.engineInferencesPerSec": { min: 2_000 },
