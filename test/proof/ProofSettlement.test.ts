@@ -181,7 +181,11 @@ describe("Proof settlement", () => {
 
     it("only the registry writes the proof cache", async () => {
       const f = await networkHelpers.loadFixture(withVerifier);
-      await expect(f.ledger.connect(f.admin).syncProofTerms(f.modelId, [f.other.address, 9, 0, true]))
+      await expect(
+        f.ledger
+          .connect(f.admin)
+          .syncProofTerms(f.modelId, { verifier: f.other.address, serial: 9, revokedAt: 0, accepted: true }),
+      )
         .to.be.revertedWithCustomError(f.ledger, "InferenceLedgerUnauthorizedSource")
         .withArgs(f.admin.address);
     });
@@ -360,7 +364,9 @@ describe("Proof settlement", () => {
       expect(await state(f)).to.deep.equal(before);
 
       // A proven record, then the verifier is revoked: pending uses stop at once, the record stays Final.
-      await ledger.commitVerified(f.modelId, p.inference, p.output, p.proof);
+      const provenAt = BigInt(
+        await txTime(ethers, await ledger.commitVerified(f.modelId, p.inference, p.output, p.proof)),
+      );
       const id = idOf(f, f.provider.address, p.inference);
       const revokedAt = BigInt(
         await txTime(ethers, await f.registry.connect(f.admin).revokeVerifier(f.verifierAddress)),
@@ -370,7 +376,7 @@ describe("Proof settlement", () => {
         .to.be.revertedWithCustomError(f.ledger, "InferenceLedgerVerifierRevoked")
         .withArgs(f.modelId, f.verifierAddress, revokedAt);
       expect(plain(await f.ledger.finalityOf(id))).to.deep.equal([CommitmentStatus.Final, Finality.Proof]);
-      expect(plain(await f.ledger.proofRecordOf(id)).slice(3)).to.deep.equal([revokedAt]);
+      expect(plain(await f.ledger.proofRecordOf(id))).to.deep.equal([f.verifierAddress, 1n, provenAt, revokedAt]);
 
       await f.registry.connect(f.publisher).revokeModel(f.modelId);
       await expect(ledger.commitVerified(f.modelId, next.inference, next.output, next.proof))
