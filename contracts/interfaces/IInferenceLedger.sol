@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {CommitTerms, TeeTerms} from "../types/Model.sol";
+import {CommitTerms, ProofTerms, TeeTerms} from "../types/Model.sol";
 import {EnclaveTerms, EnvironmentTerms, TeeMode} from "../types/Environment.sol";
 import {
     BatchHeader,
@@ -10,6 +10,7 @@ import {
     Finality,
     Inference,
     LeafRecord,
+    ProofRecord,
     Record,
     TeeRecord,
     TeeSeal
@@ -98,6 +99,17 @@ interface IInferenceLedger {
     /// @notice A commitment for an oracle request names no request.
     error InferenceLedgerZeroRequest();
 
+    /// @notice The model's policy accepts no proof-settled commitments.
+    error InferenceLedgerProofNotAccepted(bytes32 modelId);
+    /// @notice The model accepts proofs but governance approved no verifier for it (yet).
+    error InferenceLedgerNoVerifier(bytes32 modelId);
+    /// @notice The model's verifier was revoked at `revokedAt` and no other is approved.
+    error InferenceLedgerVerifierRevoked(bytes32 modelId, address verifier, uint48 revokedAt);
+    /// @notice `keccak256(output)` is `computed`, not the inference's `outputHash`.
+    error InferenceLedgerOutputMismatch(bytes32 outputHash, bytes32 computed);
+    /// @notice The commitment was settled by a proof: Final for good, never disputable.
+    error InferenceLedgerProven(bytes32 id);
+
     /// @notice One inference was committed. Watchers re-execute `inputData` (the input bytes, or a URI
     /// of at most 256 bytes) with the model and compare.
     event InferenceCommitted(
@@ -160,6 +172,20 @@ interface IInferenceLedger {
         bytes32 binding,
         address enclaveKey
     );
+
+    /// @notice A proof settled one inference (`commitVerified`): the commitment is Final at once. Its key is
+    /// `CommitmentKey(provider, modelId, inference, binding)` with `binding = bytes32(uint256(uint160(verifier)))`.
+    /// `output` is the model's output (its keccak is `inference.outputHash`); the input is in the proof.
+    event ProofCommitted(
+        bytes32 indexed id,
+        bytes32 indexed modelId,
+        address indexed provider,
+        Inference inference,
+        address verifier,
+        bytes output
+    );
+    /// @notice The registry updated a model's proof terms in the proof admission cache.
+    event ProofTermsSynced(bytes32 indexed modelId, ProofTerms terms);
 
     event DisputeMarked(bytes32 indexed id, bytes32 indexed leafHash, uint24 openDisputes);
     /// @notice A dispute closed on a commitment or batch leaf.
@@ -260,7 +286,25 @@ interface IInferenceLedger {
         TeeSeal calldata seal
     ) external returns (bytes32 batchId);
 
-    /// @notice Marks a dispute opened on a single commitment. DISPUTE_ROLE only.
+    /// @notice Commits one inference of `modelId` by the caller, settled at once by a proof that the
+    /// verifier governance approved for the model accepts (`IInferenceVerifier.verifyInference`). The model
+    /// must accept commitments (not revoked, inside its grace time) and proofs (`policy.proofAccepted`). No
+    /// stake is required: a proven record is never disputable, so there is nothing to slash.
+    /// @param inference `inputHash` is `keccak256(input)` of the input inside `proof`; `outputHash` must be
+    /// `keccak256(output)`; `traceRoot` is not checked by the proof (pass the engine's trace root or zero).
+    /// @param output The model's output bytes (emitted).
+    /// @param proof `abi.encode(bytes input, address prover, bytes systemProof)` with `prover = msg.sender`: the
+    /// ledger passes `inputCommitment = keccak256(abi.encode(inference.inputHash, msg.sender))`.
+    /// @return id `keccak256(abi.encode(CommitmentKey(msg.sender, modelId, inference, binding)))` with
+    /// `binding = bytes32(uint256(uint160(verifier)))`; `finalityOf(id)` is `(Final, Proof)` from then on.
+    function commitVerified(
+        bytes32 modelId,
+        Inference calldata inference,
+        bytes calldata output,
+        bytes calldata proof
+    ) external returns (bytes32 id);
+
+    /// @notice Marks a dispute opened on a single commitment (never a proven one). DISPUTE_ROLE only.
     /// @return provider The commitment's provider. @return flags Its `RecordFlags`.
     function markDisputeOpened(bytes32 id) external returns (address provider, uint8 flags);
 
@@ -324,6 +368,10 @@ interface IInferenceLedger {
     /// @notice TEE admission cache write: an environment. Bound environment registry only.
     function syncEnvironmentTerms(bytes32 environment, EnvironmentTerms calldata terms) external;
 
+    /// @notice Proof admission cache write: whether a model accepts proofs, its verifier and the verifier's
+    /// revocation. Bound registry only.
+    function syncProofTerms(bytes32 modelId, ProofTerms calldata terms) external;
+
     /// @notice Admission cache write: a model's commit terms. Bound registry only.
     function syncCommitTerms(bytes32 modelId, CommitTerms calldata terms) external;
 
@@ -339,6 +387,13 @@ interface IInferenceLedger {
     /// key, operator and environment, mode, deadlines, when its key lost trust (revoked later, for an
     /// instant-final record) and whether fraud was proven against it (after finality, for an instant one).
     function teeRecordOf(bytes32 id) external view returns (TeeRecord memory);
+
+    /// @notice What the ledger knows of a proven commitment (all zero for other records): the verifier that
+    /// proved it, when, and whether governance revoked that verifier since (the record stays Final).
+    function proofRecordOf(bytes32 id) external view returns (ProofRecord memory);
+
+    /// @notice The cached proof terms of a model.
+    function proofTermsOf(bytes32 modelId) external view returns (ProofTerms memory);
 
     /// @notice The dispute state of one batch leaf (zero until the leaf is first disputed).
     function leafRecordOf(bytes32 batchId, bytes32 leafHash) external view returns (LeafRecord memory);

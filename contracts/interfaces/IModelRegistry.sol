@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {LayerSpec} from "../types/LayerSpec.sol";
-import {DisputeTerms, ModelPolicy, ModelSpec, ModelStatus} from "../types/Model.sol";
+import {DisputeTerms, ModelPolicy, ModelSpec, ModelStatus, VerifierInfo} from "../types/Model.sol";
 import {TeeMode} from "../types/Environment.sol";
 
 /// @title IModelRegistry
@@ -97,6 +97,20 @@ interface IModelRegistry {
     error ModelRegistryTooManyEnvironments(bytes32 modelId, uint256 max);
     /// @notice The ledger has no environment registry bound yet.
     error ModelRegistryNoEnvironmentRegistry();
+    /// @notice The model's policy accepts no proof-settled commitments, so no verifier can be approved for it.
+    error ModelRegistryProofNotAccepted(bytes32 modelId);
+    /// @notice `verifier` has no code or its `modelId()` call failed: it is not an `IInferenceVerifier`.
+    error ModelRegistryNotVerifier(address verifier);
+    /// @notice `verifier` serves `served` (its `modelId()`), not `modelId`.
+    error ModelRegistryVerifierModelMismatch(address verifier, bytes32 modelId, bytes32 served);
+    /// @notice `verifier` was already approved once (a revoked verifier is never approved again).
+    error ModelRegistryVerifierKnown(address verifier);
+    /// @notice The model already has an approved verifier, `current`: revoke it first.
+    error ModelRegistryVerifierPaired(bytes32 modelId, address current);
+    /// @notice `verifier` was never approved.
+    error ModelRegistryUnknownVerifier(address verifier);
+    /// @notice `verifier` was already revoked at `revokedAt`.
+    error ModelRegistryVerifierAlreadyRevoked(address verifier, uint48 revokedAt);
 
     /// @notice A model version was registered.
     event ModelRegistered(
@@ -121,6 +135,12 @@ interface IModelRegistry {
     event EnvironmentAllowed(bytes32 indexed modelId, bytes32 indexed environment, address indexed by);
     /// @notice `environment` may no longer serve `modelId` (existing commitments are unaffected).
     event EnvironmentDisallowed(bytes32 indexed modelId, bytes32 indexed environment, address indexed by);
+
+    /// @notice Governance approved `verifier` (serial `serial`) to settle `modelId`'s commitments by proof.
+    event VerifierApproved(bytes32 indexed modelId, address indexed verifier, uint24 serial);
+    /// @notice Governance revoked `verifier`: the model's later proofs are refused until another verifier is
+    /// approved; commitments it already proved stay Final (`InferenceLedger.proofRecordOf` reports the revocation).
+    event VerifierRevoked(bytes32 indexed modelId, address indexed verifier, uint24 serial);
 
     /// @notice Registers a first model version; the caller becomes its publisher.
     /// @param spec The model's content (for `dense-int8-v1`, its layers) and metadata URI.
@@ -153,6 +173,26 @@ interface IModelRegistry {
     /// @notice Removes an environment from a model's set: its later TEE commitments of the model are
     /// refused. The publisher or a holder of GOVERNOR_ROLE.
     function disallowEnvironment(bytes32 modelId, bytes32 environment) external;
+
+    /// @notice Pairs `verifier` with `modelId`: proofs it accepts settle the model's commitments at once
+    /// (`InferenceLedger.commitVerified`). GOVERNOR_ROLE only. The policy must accept proofs, the model
+    /// must not be revoked, `verifier.modelId()` must be `modelId`, the model must have no approved
+    /// verifier, and `verifier` must never have been approved before.
+    function approveVerifier(bytes32 modelId, address verifier) external;
+
+    /// @notice Revokes an approved verifier: the ledger refuses its proofs from now on; records it already
+    /// proved stay Final. GOVERNOR_ROLE only; for good.
+    function revokeVerifier(address verifier) external;
+
+    /// @notice The verifier approved for `modelId` (zero if none) and what the registry keeps about it. After a
+    /// revocation, until another approval, it returns the revoked verifier (its `revokedAt` set).
+    function verifierOf(bytes32 modelId) external view returns (address verifier, VerifierInfo memory info);
+
+    /// @notice What the registry keeps about `verifier` (all zero if it was never approved).
+    function verifierInfoOf(address verifier) external view returns (VerifierInfo memory);
+
+    /// @notice The verifier with serial `serial` and its info (zero if none).
+    function verifierBySerial(uint24 serial) external view returns (address verifier, VerifierInfo memory info);
 
     /// @notice The environments allowed to serve `modelId`, in no particular order.
     function environmentsOf(bytes32 modelId) external view returns (bytes32[] memory);

@@ -6,10 +6,11 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IEnvironmentRegistry} from "../interfaces/IEnvironmentRegistry.sol";
 import {IInferenceLedger} from "../interfaces/IInferenceLedger.sol";
+import {IInferenceVerifier} from "../interfaces/IInferenceVerifier.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {Commitments} from "../libraries/Commitments.sol";
 import {RecordFlags} from "../libraries/RecordFlags.sol";
-import {CommitTerms, ModelStatus, TeeTerms} from "../types/Model.sol";
+import {CommitTerms, ModelStatus, ProofTerms, TeeTerms, VerifierInfo} from "../types/Model.sol";
 import {EnclaveTerms, EnvironmentTerms, TeeMode} from "../types/Environment.sol";
 import {
     BatchHeader,
@@ -18,6 +19,7 @@ import {
     Finality,
     Inference,
     LeafRecord,
+    ProofRecord,
     Record,
     RecordKind,
     TeeRecord,
@@ -32,7 +34,8 @@ import {
 /// and one `ecrecover`; its replay protection is the record's own id, which binds the signed digest.
 /// The viaIR dispatcher compares selectors one by one in ascending order, so every external function whose
 /// selector sorts below `commit`'s (0x2c7580bd) costs each commit about 20 gas: functions added later are
-/// named so that theirs sort above it (hence `syncEnclaveTerms`, `syncEnvironmentTerms`).
+/// named so that theirs sort above it (hence `syncEnclaveTerms`, `syncEnvironmentTerms`, `commitVerified`
+/// 0x96a93bce, `syncProofTerms` 0x9f591dd1, `proofTermsOf` 0xc1bd4728, `proofRecordOf` 0xda616161).
 contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     using RecordFlags for uint8;
 
@@ -75,6 +78,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     mapping(bytes32 pair => TeeTerms) private _teeTerms;
     mapping(address enclaveKey => EnclaveTerms) private _enclaves;
     mapping(bytes32 environment => EnvironmentTerms) private _environmentTerms;
+    mapping(bytes32 modelId => ProofTerms) private _proofTerms;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (binds the sources once, grants DISPUTE_ROLE).
     constructor(address admin) EIP712("Verity Inference Ledger", "1") {
@@ -243,6 +247,34 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         );
     }
 
+    // ------------------------------------------------------------------ proof-settled commitments
+
+    /// @inheritdoc IInferenceLedger
+    function commitVerified(
+        bytes32 modelId,
+        Inference calldata inference,
+        bytes calldata output,
+        bytes calldata proof
+    ) external returns (bytes32 id) {
+        CommitTerms memory terms = _terms[modelId];
+        // The model's lifecycle applies as to TEE commitments (no dispute game is involved).
+        if (block.timestamp >= terms.acceptsUntil) _refuseTee(modelId, terms);
+        ProofTerms memory proofTerms = _proofTerms[modelId];
+        address verifier = proofTerms.verifier;
+        if (verifier == address(0) || proofTerms.revokedAt != 0) _refuseProof(modelId, proofTerms);
+        bytes32 outputHash = keccak256(output);
+        if (outputHash != inference.outputHash) revert InferenceLedgerOutputMismatch(inference.outputHash, outputHash);
+        // INVARIANT: the proof is bound to the caller: a proof copied from the mempool fails for anyone else.
+        bytes32 inputCommitment = keccak256(abi.encode(inference.inputHash, msg.sender));
+        // The binding is the verifier: one verifier proves one inference once; another verifier makes another
+        // record (so a record's binding names the verifier whose revocation a dApp may care about).
+        id = keccak256(abi.encode(msg.sender, modelId, inference, bytes32(uint256(uint160(verifier)))));
+        // Effects before the call: a verifier that re-enters finds the record (InferenceLedgerDuplicate).
+        _createProven(id, proofTerms.serial);
+        IInferenceVerifier(verifier).verifyInference(modelId, inputCommitment, output, proof);
+        emit ProofCommitted(id, modelId, msg.sender, inference, verifier, output);
+    }
+
     // ------------------------------------------------------------------ oracle requests
 
     /// @inheritdoc IInferenceLedger
@@ -289,7 +321,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
 
     /// @inheritdoc IInferenceLedger
     function markDisputeOpened(bytes32 id) external onlyRole(DISPUTE_ROLE) returns (address provider, uint8 flags) {
-        Record storage stored = _record(id, RecordKind.Single);
+        Record storage stored = _unproven(id);
         flags = stored.flags;
         _checkDisputable(id, stored, flags.has(RecordFlags.OVERTURNED));
         uint24 open = stored.openDisputes + 1;
@@ -323,7 +355,7 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         bool fraudProven,
         bool byProof
     ) external onlyRole(DISPUTE_ROLE) returns (bool newlyOverturned, uint24 stillOpen) {
-        Record storage stored = _record(id, RecordKind.Single);
+        Record storage stored = _unproven(id);
         uint24 open = stored.openDisputes;
         if (open == 0) revert InferenceLedgerNoOpenDispute(id);
         stillOpen = open - 1;
@@ -449,6 +481,13 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IInferenceLedger
+    function syncProofTerms(bytes32 modelId, ProofTerms calldata terms) external {
+        if (msg.sender != registry) revert InferenceLedgerUnauthorizedSource(msg.sender);
+        _proofTerms[modelId] = terms;
+        emit ProofTermsSynced(modelId, terms);
+    }
+
+    /// @inheritdoc IInferenceLedger
     function syncCommitTerms(bytes32 modelId, CommitTerms calldata terms) external {
         if (msg.sender != registry) revert InferenceLedgerUnauthorizedSource(msg.sender);
         _terms[modelId] = terms;
@@ -468,6 +507,8 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     function recordOf(bytes32 id) external view returns (Record memory record) {
         Record storage stored = _records[id];
         record = stored;
+        // A proven record's dispute counter holds its verifier's serial (proofRecordOf).
+        if (record.finality == Finality.Proof) record.openDisputes = 0;
         if (record.flags.has(RecordFlags.TEE)) {
             record.provider = _providerOf(stored, record.flags);
             (record.challengeDeadline, record.finality) = _deadlineOf(stored);
@@ -496,6 +537,22 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IInferenceLedger
+    function proofRecordOf(bytes32 id) external view returns (ProofRecord memory proven) {
+        Record storage stored = _records[id];
+        if (stored.finality != Finality.Proof) return proven;
+        proven.serial = stored.openDisputes;
+        proven.provenAt = stored.challengeDeadline;
+        VerifierInfo memory info;
+        (proven.verifier, info) = IModelRegistry(registry).verifierBySerial(proven.serial);
+        proven.verifierRevokedAt = info.revokedAt;
+    }
+
+    /// @inheritdoc IInferenceLedger
+    function proofTermsOf(bytes32 modelId) external view returns (ProofTerms memory) {
+        return _proofTerms[modelId];
+    }
+
+    /// @inheritdoc IInferenceLedger
     function leafRecordOf(bytes32 batchId, bytes32 leafHash) external view returns (LeafRecord memory) {
         return _leaves[Commitments.leafId(batchId, leafHash)];
     }
@@ -510,6 +567,9 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         Record storage stored = _records[id];
         if (stored.kind == RecordKind.None) return (CommitmentStatus.None, Finality.None);
         uint8 flags = stored.flags;
+        // INVARIANT: a proven commitment is Final from its commit on, whatever happens later (even if its
+        // verifier is revoked: proofRecordOf says so).
+        if (stored.finality == Finality.Proof) return (CommitmentStatus.Final, Finality.Proof);
         // INVARIANT: an instant TEE commitment is Final from its commit on, whatever happens later.
         if (flags.has(RecordFlags.TEE_INSTANT)) return (CommitmentStatus.Final, Finality.Tee);
         bool overturned = flags.has(RecordFlags.OVERTURNED) || flags.has(RecordFlags.LEAF_OVERTURNED);
@@ -700,6 +760,12 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
         revert InferenceLedgerModelDeprecated(modelId, terms.acceptsUntil);
     }
 
+    function _refuseProof(bytes32 modelId, ProofTerms memory terms) private pure {
+        if (!terms.accepted) revert InferenceLedgerProofNotAccepted(modelId);
+        if (terms.revokedAt != 0) revert InferenceLedgerVerifierRevoked(modelId, terms.verifier, terms.revokedAt);
+        revert InferenceLedgerNoVerifier(modelId);
+    }
+
     function _refuseEnvironment(bytes32 modelId, bytes32 environment) private view {
         if (IModelRegistry(registry).policyOf(modelId).teeMode == TeeMode.None) {
             revert InferenceLedgerTeeNotAccepted(modelId);
@@ -850,6 +916,27 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
             flags: flags,
             finality: Finality.ChallengeWindow
         });
+    }
+
+    /// @dev Writes a fresh proven record (layout in types/Commitment.sol): proven now, the verifier's serial
+    /// in the dispute counter bits, finality `Proof`.
+    function _createProven(bytes32 id, uint24 serial) private {
+        Record storage stored = _records[id];
+        if (stored.kind != RecordKind.None) revert InferenceLedgerDuplicate(id);
+        uint256 packed = uint256(uint160(msg.sender)) |
+            (block.timestamp << 160) |
+            (uint256(serial) << 208) |
+            (uint256(RecordKind.Single) << 232) |
+            (uint256(Finality.Proof) << 248);
+        assembly ("memory-safe") {
+            sstore(stored.slot, packed)
+        }
+    }
+
+    /// @dev A single commitment that a dispute may touch: never a proven one.
+    function _unproven(bytes32 id) private view returns (Record storage stored) {
+        stored = _record(id, RecordKind.Single);
+        if (stored.finality == Finality.Proof) revert InferenceLedgerProven(id);
     }
 
     function _record(bytes32 id, RecordKind kind) private view returns (Record storage stored) {

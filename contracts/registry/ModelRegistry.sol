@@ -5,13 +5,23 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {IEnvironmentRegistry} from "../interfaces/IEnvironmentRegistry.sol";
 import {IInferenceLedger} from "../interfaces/IInferenceLedger.sol";
+import {IInferenceVerifier} from "../interfaces/IInferenceVerifier.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {DenseInt8} from "../libraries/DenseInt8.sol";
 import {GasBounds} from "../libraries/GasBounds.sol";
 import {PolicyBounds} from "../libraries/PolicyBounds.sol";
 import {LayerSpec} from "../types/LayerSpec.sol";
 import {EnvironmentStatus, TeeMode} from "../types/Environment.sol";
-import {CommitTerms, DisputeTerms, ModelPolicy, ModelSpec, ModelStatus, TeeTerms} from "../types/Model.sol";
+import {
+    CommitTerms,
+    DisputeTerms,
+    ModelPolicy,
+    ModelSpec,
+    ModelStatus,
+    ProofTerms,
+    TeeTerms,
+    VerifierInfo
+} from "../types/Model.sol";
 
 /// @title ModelRegistry
 /// @notice Publisher-bound model versions with a lifecycle, a policy and (for `dense-int8-v1`) their
@@ -42,7 +52,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         uint96 challengerBond;
         uint96 slashAmount;
         uint16 numLayers;
-        // slot 2: 32 + 96 + 32 + 32 + 16 + 8 + 32 = 248
+        // slot 2: 32 + 96 + 32 + 32 + 16 + 8 + 32 + 8 = 256
         uint32 challengeWindow;
         uint96 minStake;
         uint32 version;
@@ -50,6 +60,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         uint16 maxBatchLeaves;
         TeeMode teeMode;
         uint32 teeWindow;
+        bool proofAccepted;
         bytes32 weightsRoot;
         bytes32 graphHash;
         bytes32 engineId;
@@ -61,6 +72,12 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     mapping(bytes32 modelId => StoredModel) private _models;
     mapping(bytes32 modelId => LayerSpec[]) private _layers;
     mapping(bytes32 modelId => EnumerableSet.Bytes32Set) private _environments;
+    /// @dev The model's approved verifier, or its last revoked one until another is approved.
+    mapping(bytes32 modelId => address) private _verifierOf;
+    mapping(address verifier => VerifierInfo) private _verifiers;
+    mapping(uint24 serial => address) private _verifierBySerial;
+    /// @dev Serials handed out so far (the last one).
+    uint24 private _verifierCount;
 
     /// @notice Most environments one model may allow at a time (bounds `environmentsOf`).
     uint256 public constant MAX_ENVIRONMENTS_PER_MODEL = 32;
@@ -148,6 +165,69 @@ contract ModelRegistry is IModelRegistry, AccessControl {
             revert ModelRegistryEnvironmentNotAllowed(modelId, environment);
         emit EnvironmentDisallowed(modelId, environment, msg.sender);
         ledger.syncTeeTerms(modelId, environment, TeeTerms({mode: TeeMode.None, window: 0}));
+    }
+
+    /// @inheritdoc IModelRegistry
+    function approveVerifier(bytes32 modelId, address verifier) external onlyRole(GOVERNOR_ROLE) {
+        StoredModel storage model = _existing(modelId);
+        if (!model.proofAccepted) revert ModelRegistryProofNotAccepted(modelId);
+        if (model.status == ModelStatus.Revoked) revert ModelRegistryModelRevoked(modelId);
+        // INVARIANT: a serial names one verifier for good, so a proven record's serial never changes meaning.
+        if (_verifiers[verifier].serial != 0) revert ModelRegistryVerifierKnown(verifier);
+        address current = _verifierOf[modelId];
+        if (current != address(0) && _verifiers[current].revokedAt == 0) {
+            revert ModelRegistryVerifierPaired(modelId, current);
+        }
+        if (verifier.code.length == 0) revert ModelRegistryNotVerifier(verifier);
+        bytes32 served;
+        try IInferenceVerifier(verifier).modelId() returns (bytes32 id) {
+            served = id;
+        } catch {
+            revert ModelRegistryNotVerifier(verifier);
+        }
+        if (served != modelId) revert ModelRegistryVerifierModelMismatch(verifier, modelId, served);
+        uint24 serial = ++_verifierCount;
+        _verifiers[verifier] = VerifierInfo({
+            modelId: modelId,
+            serial: serial,
+            approvedAt: uint48(block.timestamp),
+            revokedAt: 0
+        });
+        _verifierBySerial[serial] = verifier;
+        _verifierOf[modelId] = verifier;
+        emit VerifierApproved(modelId, verifier, serial);
+        ledger.syncProofTerms(modelId, ProofTerms({verifier: verifier, serial: serial, accepted: true, revokedAt: 0}));
+    }
+
+    /// @inheritdoc IModelRegistry
+    function revokeVerifier(address verifier) external onlyRole(GOVERNOR_ROLE) {
+        VerifierInfo storage info = _verifiers[verifier];
+        if (info.serial == 0) revert ModelRegistryUnknownVerifier(verifier);
+        if (info.revokedAt != 0) revert ModelRegistryVerifierAlreadyRevoked(verifier, info.revokedAt);
+        info.revokedAt = uint48(block.timestamp);
+        emit VerifierRevoked(info.modelId, verifier, info.serial);
+        // Pending uses stop at once: the ledger's next commitVerified of the model finds the verifier revoked.
+        ledger.syncProofTerms(
+            info.modelId,
+            ProofTerms({verifier: verifier, serial: info.serial, accepted: true, revokedAt: info.revokedAt})
+        );
+    }
+
+    /// @inheritdoc IModelRegistry
+    function verifierOf(bytes32 modelId) external view returns (address verifier, VerifierInfo memory info) {
+        verifier = _verifierOf[modelId];
+        info = _verifiers[verifier];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function verifierInfoOf(address verifier) external view returns (VerifierInfo memory) {
+        return _verifiers[verifier];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function verifierBySerial(uint24 serial) external view returns (address verifier, VerifierInfo memory info) {
+        verifier = _verifierBySerial[serial];
+        info = _verifiers[verifier];
     }
 
     /// @inheritdoc IModelRegistry
@@ -298,6 +378,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         model.challengerBond = policy.challengerBond;
         model.teeMode = policy.teeMode;
         model.teeWindow = policy.teeWindow;
+        model.proofAccepted = policy.proofAccepted;
         model.maxBatchLeaves = maxBatchLeaves;
         model.metadataURI = spec.metadataURI;
         if (dense) {
@@ -307,6 +388,10 @@ contract ModelRegistry is IModelRegistry, AccessControl {
             for (uint256 i; i < spec.layers.length; ++i) stored.push(spec.layers[i]);
         }
 
+        // The ledger names a refusal without calling back: it must know whether the policy accepts proofs.
+        if (policy.proofAccepted) {
+            ledger.syncProofTerms(modelId, ProofTerms({verifier: address(0), serial: 0, accepted: true, revokedAt: 0}));
+        }
         emit ModelRegistered(
             modelId,
             msg.sender,
@@ -377,7 +462,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
                 m.slashAmount,
                 m.challengerBond,
                 m.teeMode,
-                m.teeWindow
+                m.teeWindow,
+                m.proofAccepted
             );
     }
 

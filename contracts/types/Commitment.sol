@@ -17,7 +17,7 @@ enum CommitmentStatus {
 
 /// @notice How a Final commitment became final: its challenge window passed (`ChallengeWindow`), a
 /// valid enclave key signed it (`Tee`: its shortened window passed, or at once under instant settlement),
-/// or a proof verified it (`Proof`, reserved for the proof settlement path).
+/// or a proof verified it (`Proof`: `InferenceLedger.commitVerified`, Final at once and for good).
 enum Finality {
     None,
     ChallengeWindow,
@@ -70,7 +70,10 @@ struct BatchHeader {
 /// accountability period. `openDisputes` is uint24 so that griefing it to overflow would need 16.7M
 /// bonded disputes. For a batch it counts the open disputes of all its leaves plus an open disclosure
 /// demand. `flags` are the `RecordFlags` bits; `finality` is how the record settles when nothing
-/// intervenes (`ChallengeWindow` or `Tee`).
+/// intervenes (`ChallengeWindow` or `Tee`), or `Proof` for a proven record: it has no challenge window and
+/// no disputes, so its `challengeDeadline` bits hold the time it was proven and its `openDisputes` bits
+/// the serial of the verifier that proved it (`InferenceLedger.proofRecordOf` resolves both; `recordOf`
+/// reports zero open disputes).
 struct Record {
     address provider;
     uint48 challengeDeadline;
@@ -107,6 +110,19 @@ struct TeeRecord {
     /// A batch whose disclosure was demanded and not given: its data was withheld (status Overturned, or for
     /// an instant batch still Final).
     bool withheld;
+}
+
+/// @notice What the ledger knows of a proven commitment (`InferenceLedger.proofRecordOf`).
+struct ProofRecord {
+    /// The verifier that checked the proof (zero for a record that is not proven).
+    address verifier;
+    /// Its serial in the model registry.
+    uint24 serial;
+    /// When the commitment was proven (and became Final).
+    uint48 provenAt;
+    /// When governance revoked the verifier, zero while it is approved. Always after `provenAt`: the record
+    /// stays Final, but a dApp may choose to stop trusting proofs of a verifier found broken.
+    uint48 verifierRevokedAt;
 }
 
 /// @notice An enclave key's EIP-712 signature over a commitment (`TeeCommitment`) or a batch (`TeeBatch`),

@@ -47,6 +47,9 @@ struct ModelPolicy {
     /// `Window`: the shortened challenge window of a TEE-signed commitment (below `challengeWindow`).
     /// `Instant`: the accountability period during which a fraud proof still slashes. `None`: zero.
     uint32 teeWindow;
+    /// Whether commitments settled by a proof (`InferenceLedger.commitVerified`, through the verifier
+    /// governance approved for the model) are accepted.
+    bool proofAccepted;
 }
 
 /// @notice What `InferenceLedger.commit` needs to know about a model: one storage slot.
@@ -75,6 +78,29 @@ struct CommitTerms {
 struct TeeTerms {
     TeeMode mode;
     uint32 window;
+}
+
+/// @notice The ledger's proof admission cache, one slot per model: whether its policy accepts proofs, the
+/// verifier governance approved for it last, that verifier's serial in the registry and when it was revoked.
+/// @dev Written by the registry at registration (for a policy that accepts proofs), on `approveVerifier` and on
+/// `revokeVerifier`, so that the ledger names every refusal without calling the registry.
+/// 160 + 24 + 48 + 8 = 240 bits (this field order keeps `syncProofTerms`' selector, 0x9f591dd1, above `commit`'s). Proofs are accepted when `verifier != 0 && revokedAt == 0`.
+struct ProofTerms {
+    address verifier;
+    uint24 serial;
+    uint48 revokedAt;
+    bool accepted;
+}
+
+/// @notice What the registry keeps about one approved verifier (`ModelRegistry.verifierInfoOf`).
+struct VerifierInfo {
+    /// The model it serves (its `modelId()`, checked at approval).
+    bytes32 modelId;
+    /// 1, 2, ... in approval order; a proven record holds it (types/Commitment.sol).
+    uint24 serial;
+    uint48 approvedAt;
+    /// When governance revoked it; zero while it is approved. A revoked verifier is never approved again.
+    uint48 revokedAt;
 }
 
 /// @notice What a dispute game snapshots from a model's policy when a dispute opens (one storage slot).

@@ -41,7 +41,16 @@ function idOf(label: string, layers: Layer[] = MNIST_LAYERS, publisher = publish
 }
 
 function policyTuple(p: Core["policy"]) {
-  return [p.challengeWindow, p.responseWindow, p.minStake, p.slashAmount, p.challengerBond, p.teeMode, p.teeWindow];
+  return [
+    p.challengeWindow,
+    p.responseWindow,
+    p.minStake,
+    p.slashAmount,
+    p.challengerBond,
+    p.teeMode,
+    p.teeWindow,
+    p.proofAccepted,
+  ];
 }
 
 function layerTuples(layers: readonly Layer[]) {

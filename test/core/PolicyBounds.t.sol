@@ -89,7 +89,8 @@ contract PolicyBoundsTest is VerityBase {
             slashAmount,
             challengerBond,
             TeeMode.None,
-            0
+            0,
+            false
         );
         _registerAndCheck(policy, salt, _expectedRevert(policy));
     }
@@ -106,7 +107,8 @@ contract PolicyBoundsTest is VerityBase {
             slashAmount: slash,
             challengerBond: corners & 8 == 0 ? uint96(_minBond) : uint96(_minReward(slash)),
             teeMode: TeeMode.None,
-            teeWindow: 0
+            teeWindow: 0,
+            proofAccepted: false
         });
         _registerAndCheck(policy, salt, "");
     }

@@ -16,7 +16,7 @@ export const HOUR = 3600;
 export const DAY = 24 * HOUR;
 export const ENGINE_ID_V1 = "0x" + "00".repeat(31) + "01"; // stand-in engine id for core tests
 
-/** A valid policy: 1 h windows, 100 VST minimum stake, 50 VST slash, 10 VST challenger bond (20% of 50). */
+/** A valid policy: 1 h windows, 100 VST minimum stake, 50 VST slash, 10 VST challenger bond (20% of 50), no TEE, no proofs. */
 export function defaultPolicy(ethers: NetworkConnection["ethers"]) {
   return {
     challengeWindow: HOUR,
@@ -26,6 +26,7 @@ export function defaultPolicy(ethers: NetworkConnection["ethers"]) {
     challengerBond: ethers.parseEther("10"),
     teeMode: 0,
     teeWindow: 0,
+    proofAccepted: false,
   };
 }
 

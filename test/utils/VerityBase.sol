@@ -145,7 +145,8 @@ abstract contract VerityBase is Test {
                 slashAmount: 50e18,
                 challengerBond: 10e18,
                 teeMode: TeeMode.None,
-                teeWindow: 0
+                teeWindow: 0,
+                proofAccepted: false
             });
     }
 

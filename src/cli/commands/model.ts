@@ -25,6 +25,7 @@ interface RegisterOptions {
   uri?: string;
   teeMode?: string;
   teeWindow?: string;
+  proofAccepted?: boolean;
 }
 
 /** Largest `.onnx` and calibration files `model import` reads. */
@@ -51,6 +52,10 @@ export function registerModel(program: Command): void {
     .option(
       "--tee-window <duration>",
       "window: the shortened challenge window (60 s .. challenge window - 1 s); instant: the accountability period (0 .. 30 d); e.g. 10m, 1h, 7d",
+    )
+    .option(
+      "--proof-accepted",
+      "accept commitments settled by a proof (final at once) through a verifier governance approves for the model",
     )
     .addHelpText(
       "after",
@@ -79,6 +84,7 @@ Examples:
       }
       policy.teeMode = teeMode;
       policy.teeWindow = options.teeWindow === undefined ? 0 : parseDuration(options.teeWindow, "--tee-window");
+      policy.proofAccepted = options.proofAccepted === true;
       const verity = await ctx.verity();
       const tx = await verity.registry.registerModel(parsed, { metadataURI: options.uri ?? file, policy });
       const modelId = await tx.wait();
@@ -139,6 +145,7 @@ Examples:
           challengerBond: m.policy.challengerBond,
           teeMode,
           teeWindow: Number(m.policy.teeWindow),
+          proofAccepted: m.policy.proofAccepted,
         },
         environments,
       };
@@ -169,6 +176,7 @@ Examples:
                 ? ` (TEE-sealed commitments final at once, slashable for ${formatDuration(record.policy.teeWindow)})`
                 : ""
           }`,
+          `  proofs          ${record.policy.proofAccepted ? "accepted (final at once, through the approved verifier)" : "refused"}`,
           ...(environments.length === 0 && teeMode === "none"
             ? []
             : [`  environments    ${environments.length === 0 ? "none allowed" : environments.join(", ")}`]),

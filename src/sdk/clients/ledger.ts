@@ -192,6 +192,27 @@ export interface TeeRecordInfo {
   withheld: boolean;
 }
 
+/** A proof-settled commitment (`InferenceLedger.commitVerified`): the prover is the sending account. */
+export interface CommitVerifiedRequest {
+  modelId: string;
+  /** `inputHash` must hash the input inside `proof`, `outputHash` must be `keccak256(output)`. */
+  inference: InferenceHashes;
+  /** The model's output bytes. */
+  output: BytesLike;
+  /** `abi.encode(bytes input, address prover, bytes systemProof)`, e.g. from `buildOnchainProof`. */
+  proof: BytesLike;
+}
+
+/** What the ledger knows of a proven commitment (`proofRecordOf`). */
+export interface ProofRecordInfo {
+  verifier: string;
+  serial: number;
+  /** When it was proven (and became Final), unix seconds. */
+  provenAt: number;
+  /** When governance revoked its verifier (the record stays Final), 0 while approved. */
+  verifierRevokedAt: number;
+}
+
 /** Client of the InferenceLedger. */
 export class LedgerClient {
   /** The TypeChain binding. */
@@ -229,6 +250,32 @@ export class LedgerClient {
       () => this.contract.commitTee(modelId, struct, data, seal),
       (receipt) => findEvent(receipt, this.contract.interface, "TeeInferenceCommitted").args.id,
     );
+  }
+
+  /**
+   * Commits one inference settled by a proof (`InferenceLedger.commitVerified`): Final at once, never
+   * disputable. `wait()` resolves to the commitment id. The model's approved verifier checks the proof; the
+   * ledger binds it to the sending account.
+   */
+  async commitVerified(request: CommitVerifiedRequest): Promise<VerityTx<string>> {
+    const { modelId, inference, output, proof } = request;
+    const struct = { inputHash: inference.inputHash, outputHash: inference.outputHash, traceRoot: inference.traceRoot };
+    return sendTx(
+      () => this.contract.commitVerified(modelId, struct, output, proof),
+      (receipt) => findEvent(receipt, this.contract.interface, "ProofCommitted").args.id,
+    );
+  }
+
+  /** What the ledger knows of a proven commitment, or undefined if the record is not proven. */
+  async proofRecordOf(id: string): Promise<ProofRecordInfo | undefined> {
+    const r = await this.contract.proofRecordOf(id);
+    if (Number(r.serial) === 0) return undefined;
+    return {
+      verifier: r.verifier,
+      serial: Number(r.serial),
+      provenAt: Number(r.provenAt),
+      verifierRevokedAt: Number(r.verifierRevokedAt),
+    };
   }
 
   /**

@@ -15,6 +15,8 @@ export interface PolicyInput {
   teeMode: number;
   /** Shortened window (mode 1) or accountability period (mode 2), seconds; 0 for mode 0. */
   teeWindow: number;
+  /** Whether commitments settled by a proof (through a verifier governance approves) are accepted. */
+  proofAccepted: boolean;
 }
 
 /** Sensible defaults: 1 h windows, 100 / 50 / 10 tokens (18 decimals) for stake, slash and bond. */
@@ -26,6 +28,7 @@ export const DEFAULT_POLICY: PolicyInput = {
   challengerBond: 10n * 10n ** 18n,
   teeMode: 0,
   teeWindow: 0,
+  proofAccepted: false,
 };
 
 /**
@@ -295,6 +298,38 @@ export class RegistryClient {
   /** Whether an environment is allowed for a model. */
   async isEnvironmentAllowed(modelId: string, environment: string): Promise<boolean> {
     return this.contract.isEnvironmentAllowed(modelId, environment);
+  }
+
+  /**
+   * Approves a verifier contract for a model whose policy accepts proofs (governor only): its proofs then
+   * settle the model's commitments at once (`InferenceLedger.commitVerified`).
+   */
+  async approveVerifier(modelId: string, verifier: string): Promise<VerityTx<void>> {
+    return sendTx(
+      () => this.contract.approveVerifier(modelId, verifier),
+      () => undefined,
+    );
+  }
+
+  /** Revokes an approved verifier (governor only): its later proofs are refused; what it proved stays Final. */
+  async revokeVerifier(verifier: string): Promise<VerityTx<void>> {
+    return sendTx(
+      () => this.contract.revokeVerifier(verifier),
+      () => undefined,
+    );
+  }
+
+  /** The verifier approved for a model (or its last revoked one) and when it was approved and revoked. */
+  async verifierOf(
+    modelId: string,
+  ): Promise<{ verifier: string; serial: number; approvedAt: number; revokedAt: number }> {
+    const [verifier, info] = await this.contract.verifierOf(modelId);
+    return {
+      verifier,
+      serial: Number(info.serial),
+      approvedAt: Number(info.approvedAt),
+      revokedAt: Number(info.revokedAt),
+    };
   }
 
   /** The newest version in the model's chain. */
