@@ -10,4 +10,5 @@ export const sections: Record<string, () => Promise<BenchRunner>> = {
   environments: async () => (await import("./environments.js")).benchEnvironments,
   oracle: async () => (await import("./oracle.js")).benchOracle,
   onnx: async () => (await import("./onnx.js")).benchOnnx,
+  proof: async () => (await import("./proof.js")).benchProof,
 };

@@ -19,6 +19,8 @@ import {
   InferenceLedger__factory,
   InferenceOracle__factory,
   MockERC20__factory,
+  OnchainEvalVerifier__factory,
+  StoredWeightsVerifier__factory,
   ModelRegistry__factory,
   StakeManager__factory,
 } from "../../typechain-types/index.js";
@@ -30,6 +32,8 @@ const errorInterface = new Interface(
     ...StakeManager__factory.abi,
     ...InferenceLedger__factory.abi,
     ...InferenceOracle__factory.abi,
+    ...OnchainEvalVerifier__factory.abi,
+    ...StoredWeightsVerifier__factory.abi,
     ...DisputeGame__factory.abi,
     ...BatchDisclosure__factory.abi,
     ...DenseInt8__factory.abi,
@@ -508,6 +512,37 @@ const MEANINGS: Record<string, Describe> = {
   InferenceOracleInsufficientGas: ([available, required]) =>
     `${grouped(available)} gas left, ${grouped(required)} needed to give the callback its whole limit: send more gas`,
   InferenceOracleNoCredit: ([account]) => `${account} has nothing to withdraw from the oracle`,
+  // Proof settlement (IInferenceLedger, IModelRegistry, contracts/settlement/onchain)
+  InferenceLedgerProofNotAccepted: ([modelId]) => `model ${modelId}'s policy does not accept proof settlement`,
+  InferenceLedgerNoVerifier: ([modelId]) => `governance has approved no verifier for model ${modelId} yet`,
+  InferenceLedgerVerifierRevoked: ([modelId, verifier, revokedAt], u) =>
+    `model ${modelId}'s verifier ${verifier} was revoked ${u.when(revokedAt)}`,
+  InferenceLedgerOutputMismatch: () => "the output bytes do not hash to the inference's output hash",
+  InferenceLedgerProven: ([id]) => `commitment ${id} was proven: it is final and never disputable`,
+  ModelRegistryProofNotAccepted: ([modelId]) => `model ${modelId}'s policy does not accept proof settlement`,
+  ModelRegistryNotVerifier: ([verifier]) => `${verifier} is not an inference verifier (no modelId())`,
+  ModelRegistryVerifierModelMismatch: ([verifier, modelId, served]) =>
+    `verifier ${verifier} serves model ${served}, not ${modelId}`,
+  ModelRegistryVerifierKnown: ([verifier]) => `verifier ${verifier} was approved before (a revoked one never returns)`,
+  ModelRegistryVerifierPaired: ([modelId, current]) =>
+    `model ${modelId} already has verifier ${current}: revoke it first`,
+  ModelRegistryUnknownVerifier: ([verifier]) => `verifier ${verifier} was never approved`,
+  ModelRegistryVerifierAlreadyRevoked: ([verifier, revokedAt], u) =>
+    `verifier ${verifier} was already revoked ${u.when(revokedAt)}`,
+  OnchainEvalWrongModel: ([given, served]) => `this verifier serves model ${served}, not ${given}`,
+  OnchainEvalMalformedProof: () => "the proof bytes are not abi.encode(bytes input, address prover, bytes weights)",
+  OnchainEvalCommitmentMismatch: () => "the proof is for another input or another prover",
+  OnchainEvalGraphMismatch: () => "the layers given are not the model's registered graph",
+  OnchainEvalInputLength: ([length, inDim]) => `the input is ${length} bytes; the model takes ${inDim}`,
+  OnchainEvalWeightsLength: ([length, expected]) => `the weights are ${length} bytes; the model has ${expected}`,
+  OnchainEvalOrderLength: ([length, neurons]) => `the leaf order is ${length} bytes for ${neurons} neurons`,
+  OnchainEvalLeafOrder: ([position]) => `the leaf order is not the weights tree's at position ${position}`,
+  OnchainEvalWeightsMismatch: () => "the weights are not the model's registered weights",
+  OnchainEvalWrongOutput: () => "the model's output on this input is not the output claimed",
+  OnchainEvalNotDense: ([modelId]) => `model ${modelId} is not a dense-int8-v1 model`,
+  OnchainEvalTooManyNeurons: ([neurons]) => `${grouped(neurons)} neurons are more than this verifier evaluates`,
+  StoredWeightsChunksMismatch: () => "the data contracts do not hold the model's registered weights",
+  StoredWeightsLength: ([length, expected]) => `the stored weights are ${length} bytes; the model has ${expected}`,
   StakeManagerInvalidHarmedShare: ([bps, max]) => `the requester's share ${percent(bps)} is above ${percent(max)}`,
 
   // AutomataDcapAdapter
@@ -548,6 +583,8 @@ export const ARG_UNITS: Record<string, Record<string, "amount" | "time" | "durat
   InferenceLedgerSealExpired: { deadline: "time" },
   InferenceLedgerEnclaveRevoked: { revokedAt: "time" },
   InferenceLedgerEnclaveExpired: { expiresAt: "time" },
+  InferenceLedgerVerifierRevoked: { revokedAt: "time" },
+  ModelRegistryVerifierAlreadyRevoked: { revokedAt: "time" },
   InferenceOracleDeadlineTooSoon: { deadline: "time", earliest: "time" },
   InferenceOracleDeadlineTooFar: { deadline: "time", latest: "time" },
   InferenceOracleFulfillmentClosed: { fulfillBy: "time" },

@@ -132,3 +132,14 @@ export {
   type RequestArgs as OracleRequestArgs,
 } from "./clients/oracle.js";
 export * as onnx from "./onnx/index.js";
+export {
+  STORED_CHUNK_BYTES,
+  buildOnchainProof,
+  buildStoredProof,
+  encodeProof,
+  leafOrder,
+  storedChunkInitcodes,
+  weightsBlob,
+  type OnchainProof,
+} from "./proofs/onchain.js";
+export type { CommitVerifiedRequest, ProofRecordInfo } from "./clients/ledger.js";
