@@ -6,6 +6,7 @@ import {
   ZkToolchainError,
   computeWitness,
   generateCircuit,
+  releaseZkWorkers,
   syntheticModel,
 } from "../../src/sdk/zk/index.js";
 import { build, forgeWitness, randomBytes, satisfies, symbols, witnessValues, FIELD } from "./helpers.js";
@@ -17,6 +18,8 @@ function clamp(q: bigint, lo: number): number {
 }
 
 describe("zk circuit generator", function () {
+  after(releaseZkWorkers);
+
   const models: [string, DenseInt8Model][] = [
     ["8-8-4 seed 1", syntheticModel([8, 8, 4], 1)],
     ["8-8-4 seed 2", syntheticModel([8, 8, 4], 2)],

@@ -1,5 +1,5 @@
 import * as snarkjs from "snarkjs";
-import { ZkToolchainError } from "./errors.js";
+import { ZkToolchainError, collectingLogger } from "./errors.js";
 
 /** A `.zkey` after one phase-2 step, with the step's contribution hash (to publish and to check). */
 export interface ZkeyStep {
@@ -29,7 +29,7 @@ function hex(bytes: Uint8Array): string {
  */
 export async function contributeZkey(zkey: Uint8Array, name: string, entropy: string): Promise<ZkeyStep> {
   const out = mem();
-  const hash = await snarkjs.zKey.contribute(mem(zkey), out, name, entropy);
+  const hash = await snarkjs.zKey.contribute(mem(zkey), out, name, entropy, collectingLogger([]));
   if (!(hash instanceof Uint8Array) || !out.data) throw new ZkToolchainError("zkey contribute", "failed");
   return { zkey: out.data, contributionHash: hex(hash) };
 }
@@ -56,7 +56,7 @@ export async function beaconZkey(
     throw new ZkToolchainError("zkey beacon", "the beacon must be 1 to 64 bytes of hex");
   }
   const out = mem();
-  const hash = await snarkjs.zKey.beacon(mem(zkey), out, name, clean, iterationsExp);
+  const hash = await snarkjs.zKey.beacon(mem(zkey), out, name, clean, iterationsExp, collectingLogger([]));
   if (!(hash instanceof Uint8Array) || !out.data) throw new ZkToolchainError("zkey beacon", "failed");
   return { zkey: out.data, contributionHash: hex(hash) };
 }
@@ -80,11 +80,6 @@ export interface ZkeyVerification {
  */
 export async function verifyZkey(r1cs: Uint8Array, ptauPath: string, zkey: Uint8Array): Promise<ZkeyVerification> {
   const log: string[] = [];
-  const logger = {
-    info: (m: string) => log.push(m),
-    warn: (m: string) => log.push(m),
-    error: (m: string) => log.push(m),
-  };
-  const ok = await snarkjs.zKey.verifyFromR1cs(mem(r1cs), ptauPath, mem(zkey), logger);
+  const ok = await snarkjs.zKey.verifyFromR1cs(mem(r1cs), ptauPath, mem(zkey), collectingLogger(log, true));
   return { ok: ok === true, log };
 }

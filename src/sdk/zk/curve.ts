@@ -48,3 +48,13 @@ export async function bn128(): Promise<Bn128Curve> {
   const curves = (snarkjs as unknown as { curves: { getCurveFromName(n: string): Promise<Bn128Curve> } }).curves;
   return curves.getCurveFromName("bn128");
 }
+
+/**
+ * Stops the worker threads of snarkjs' shared BN254 curve (snarkjs keeps one per process and never stops
+ * it; node would not exit). Call once the process is done with ZK work; the next use builds a new curve.
+ */
+export async function releaseZkWorkers(): Promise<void> {
+  const g = globalThis as { curve_bn128?: Bn128Curve | null };
+  if (g.curve_bn128) await g.curve_bn128.terminate();
+  g.curve_bn128 = null;
+}

@@ -53,3 +53,20 @@ export class ZkToolchainError extends ZkError {
     this.name = "ZkToolchainError";
   }
 }
+
+/**
+ * A snarkjs logger that keeps error and warning lines (and, with `all`, info lines) instead of printing.
+ * snarkjs calls its methods unguarded, so all four exist.
+ *
+ * @param lines - Where the lines go.
+ * @param all - Whether info lines are kept too.
+ * @returns The logger.
+ */
+export function collectingLogger(lines: string[], all = false) {
+  return {
+    info: (m: string) => void (all && lines.push(m)),
+    debug: () => undefined,
+    warn: (m: string) => void lines.push(m),
+    error: (m: string) => void lines.push(m),
+  };
+}

@@ -4,7 +4,7 @@ import * as snarkjs from "snarkjs";
 import { type DenseInt8Model, run, vectorBytes } from "../../engine/index.js";
 import { packBytes } from "./circuit.js";
 import type { CompiledCircuit } from "./compile.js";
-import { ZkPtauTooSmall, ZkToolchainError } from "./errors.js";
+import { ZkPtauTooSmall, ZkToolchainError, collectingLogger } from "./errors.js";
 
 /** A Groth16 proof with its public signals, as snarkjs returns them. */
 export interface ZkProof {
@@ -136,7 +136,7 @@ export async function newZkey(r1cs: Uint8Array, ptauPath: string): Promise<Uint8
   if (power < needed || !prepared) throw new ZkPtauTooSmall(needed, prepared ? power : -1);
   const out = mem();
   const errors: string[] = [];
-  const res = await snarkjs.zKey.newZKey(mem(r1cs), ptauPath, out, { error: (m) => errors.push(m) });
+  const res = await snarkjs.zKey.newZKey(mem(r1cs), ptauPath, out, collectingLogger(errors));
   if (!(res instanceof Uint8Array) || !out.data) throw new ZkToolchainError("zkey new", errors.join("; ") || "failed");
   return out.data;
 }

@@ -42,3 +42,4 @@ export type { InsecureTestPowersOfTauOptions } from "./ptau.js";
 export { GENERATED_VERIFIER_NAME, compileVerifier, exportVerifierSource } from "./verifier.js";
 export type { VerifierArtifact } from "./verifier.js";
 export { syntheticModel } from "./synthetic.js";
+export { releaseZkWorkers } from "./curve.js";

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { ZkToolchainError } from "./errors.js";
 
@@ -28,7 +29,9 @@ export const GENERATED_VERIFIER_NAME = "Groth16Verifier";
  * @returns The source.
  */
 export async function exportVerifierSource(zkey: Uint8Array): Promise<string> {
-  const template = await readFile(require.resolve("snarkjs/templates/verifier_groth16.sol.ejs"), "utf8");
+  // the package exports no subpaths: its main entry is build/main.cjs, the templates sit beside build/
+  const root = path.dirname(path.dirname(require.resolve("snarkjs")));
+  const template = await readFile(path.join(root, "templates", "verifier_groth16.sol.ejs"), "utf8");
   return snarkjs.zKey.exportSolidityVerifier({ type: "mem", data: zkey }, { groth16: template });
 }
 
