@@ -41,8 +41,8 @@ export async function contributeZkey(zkey: Uint8Array, name: string, entropy: st
  *
  * @param zkey - The previous `.zkey`.
  * @param name - The beacon's name (recorded in the file).
- * @param beaconHash - The public random value as hex (even length, at most 128 hex digits).
- * @param iterationsExp - `2^iterationsExp` hash iterations (10 is snarkjs' usual choice).
+ * @param beaconHash - The public random value as hex (1 to 255 bytes).
+ * @param iterationsExp - `2^iterationsExp` hash iterations, 10..63 (snarkjs' bounds; 10 is its usual choice).
  * @returns The final key and its contribution hash.
  */
 export async function beaconZkey(
@@ -52,12 +52,18 @@ export async function beaconZkey(
   iterationsExp = 10,
 ): Promise<ZkeyStep> {
   const clean = beaconHash.replace(/^0x/, "");
-  if (!/^([0-9a-fA-F]{2}){1,64}$/.test(clean)) {
-    throw new ZkToolchainError("zkey beacon", "the beacon must be 1 to 64 bytes of hex");
+  if (!/^([0-9a-fA-F]{2}){1,255}$/.test(clean)) {
+    throw new ZkToolchainError("zkey beacon", "the beacon must be 1 to 255 bytes of hex");
+  }
+  if (!Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) {
+    throw new ZkToolchainError("zkey beacon", "the iteration exponent must be an integer in 10..63");
   }
   const out = mem();
-  const hash = await snarkjs.zKey.beacon(mem(zkey), out, name, clean, iterationsExp, collectingLogger([]));
-  if (!(hash instanceof Uint8Array) || !out.data) throw new ZkToolchainError("zkey beacon", "failed");
+  const errors: string[] = [];
+  const hash = await snarkjs.zKey.beacon(mem(zkey), out, name, clean, iterationsExp, collectingLogger(errors));
+  if (!(hash instanceof Uint8Array) || !out.data) {
+    throw new ZkToolchainError("zkey beacon", errors.join("; ") || "failed");
+  }
   return { zkey: out.data, contributionHash: hex(hash) };
 }
 
