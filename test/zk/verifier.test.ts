@@ -17,6 +17,7 @@ import {
   verifyProof,
   type ZkInferenceProof,
 } from "../../src/sdk/zk/index.js";
+import { buildZkVerifierModule } from "../../ignition/modules/ZkVerifier.js";
 import type { Groth16InferenceVerifier } from "../../typechain-types/index.js";
 import { build, FIELD, randomBytes, testZkey } from "./helpers.js";
 
@@ -196,5 +197,24 @@ describe("Groth16InferenceVerifier (16-16-4, weights as constants)", function ()
       factory,
       "Groth16InferenceVerifierBadConfiguration",
     );
+  });
+});
+
+describe("ignition/modules/ZkVerifier.ts", function () {
+  after(releaseZkWorkers);
+
+  it("deploys the generated verifier and the adapter bound to the model", async function () {
+    const { ignition, ethers: e } = await network.create();
+    const model = syntheticModel([16, 16, 4], 3);
+    const built = await build("16-16-4 seed 3", model);
+    const artifact = compileVerifier(await exportVerifierSource(await testZkey("16-16-4 seed 3", built)));
+    const modelId = keccak256("0x1234");
+    const { adapter, groth16 } = await ignition.deploy(buildZkVerifierModule(artifact, "ZkVerifierTest"), {
+      parameters: { ZkVerifierTest: { modelId, inputLength: 16, outputLength: 4 } },
+    });
+    const a = await e.getContractAt("Groth16InferenceVerifier", await adapter.getAddress());
+    expect(await a.modelId()).to.equal(modelId);
+    expect(await a.groth16Verifier()).to.equal(await groth16.getAddress());
+    expect(await a.inputLength()).to.equal(16n);
   });
 });
