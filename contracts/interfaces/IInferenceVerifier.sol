@@ -26,7 +26,8 @@ interface IInferenceVerifier {
     ///      the input and prover inside `proof`, wrong lengths, or an invalid proof.
     /// @param modelId The model id; must equal `modelId()`.
     /// @param inputCommitment keccak256(abi.encode(inputHash, prover)) with inputHash = keccak256(input bytes)
-    /// @param output the model's output bytes exactly as the engine defines them (their keccak is the outputHash of a commitment)
+    /// @param output the model's output bytes exactly as the engine defines them
+    ///        (their keccak is the outputHash of a commitment)
     /// @param proof abi.encode(bytes input, address prover, bytes systemProof)
     function verifyInference(
         bytes32 modelId,
