@@ -81,7 +81,7 @@ describe("Groth16InferenceVerifier (16-16-4, weights as constants)", function ()
     await expect(tx).to.emit(adapter, "InferenceVerified").withArgs(modelId, commitment, prover, keccak256(zk.output));
     const receipt = await (await call(zk.output, zk.proofBytes, commitment)).wait();
     console.log(`      verifyInference gas (16-16-4): ${receipt!.gasUsed}`);
-    expect(await adapter.publicSignalCount()).to.equal(3n);
+    expect(await adapter.publicSignalCount()).to.equal(2n);
   });
 
   it("rebuilds exactly snarkjs' public signals and calldata", async function () {

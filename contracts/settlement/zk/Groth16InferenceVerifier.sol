@@ -9,8 +9,8 @@ import {IInferenceVerifier} from "../../interfaces/IInferenceVerifier.sol";
 ///         ZK path and set up with Groth16 over BN254; `groth16Verifier` is the snarkjs-exported verifier of
 ///         that circuit's verifying key.
 /// @dev The public signals are rebuilt here from the bytes, so the circuit hashes nothing (docs/zk.md):
-///      `ceil(inputLength / 31)` input chunks, `ceil(outputLength / 31)` output chunks, then the prover address.
-///      A chunk is up to 31 consecutive bytes read as a big-endian integer (the last chunk holds the rest).
+///      `ceil((inputLength + outputLength) / 31)` chunks of `input || output`, then the prover address. A chunk
+///      is up to 31 consecutive bytes read as a big-endian integer (the last chunk holds the rest).
 contract Groth16InferenceVerifier is IInferenceVerifier {
     /// @notice Bytes per public field element (31 bytes always fit below the BN254 scalar field).
     uint256 public constant BYTES_PER_SIGNAL = 31;
@@ -61,7 +61,7 @@ contract Groth16InferenceVerifier is IInferenceVerifier {
         groth16Verifier = groth16Verifier_;
         inputLength = inputLength_;
         outputLength = outputLength_;
-        uint256 count = _chunks(inputLength_) + _chunks(outputLength_) + 1;
+        uint256 count = (inputLength_ + outputLength_ + BYTES_PER_SIGNAL - 1) / BYTES_PER_SIGNAL + 1;
         publicSignalCount = count;
         verifyProofSelector = bytes4(
             keccak256(
@@ -104,11 +104,10 @@ contract Groth16InferenceVerifier is IInferenceVerifier {
         address prover,
         bytes memory systemProof
     ) private view returns (bytes memory data) {
-        uint256 count = publicSignalCount;
-        uint256 inLen = input.length;
-        uint256 outLen = output.length;
+        bytes memory bytes_ = bytes.concat(input, output);
+        uint256 length = bytes_.length;
         bytes4 selector = verifyProofSelector;
-        data = new bytes(4 + SYSTEM_PROOF_LENGTH + 32 * count);
+        data = new bytes(4 + SYSTEM_PROOF_LENGTH + 32 * publicSignalCount);
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let p := add(data, 32)
@@ -123,38 +122,21 @@ contract Groth16InferenceVerifier is IInferenceVerifier {
                 mstore(add(add(p, 4), i), mload(add(src, i)))
             }
             let out := add(p, 260)
-            // input chunks: 31 bytes each, big-endian; the shift drops whatever follows the chunk in memory
-            let base := add(input, 32)
+            // chunks of input || output: 31 bytes each, big-endian; the shift drops what follows a short chunk
+            let base := add(bytes_, 32)
             for {
                 let o := 0
-            } lt(o, inLen) {
+            } lt(o, length) {
                 o := add(o, 31)
             } {
-                let len := sub(inLen, o)
+                let len := sub(length, o)
                 if gt(len, 31) {
                     len := 31
                 }
                 mstore(out, shr(mul(8, sub(32, len)), mload(add(base, o))))
                 out := add(out, 32)
             }
-            // output chunks, from calldata (bytes past its end read as zero and are shifted out anyway)
-            for {
-                let o := 0
-            } lt(o, outLen) {
-                o := add(o, 31)
-            } {
-                let len := sub(outLen, o)
-                if gt(len, 31) {
-                    len := 31
-                }
-                mstore(out, shr(mul(8, sub(32, len)), calldataload(add(output.offset, o))))
-                out := add(out, 32)
-            }
             mstore(out, prover)
         }
-    }
-
-    function _chunks(uint256 length) private pure returns (uint256) {
-        return (length + BYTES_PER_SIGNAL - 1) / BYTES_PER_SIGNAL;
     }
 }

@@ -43,7 +43,7 @@ export interface GeneratedCircuit {
   inputLength: number;
   /** `outDim` of the last layer: the output length in bytes. */
   outputLength: number;
-  /** Public signals: `ceil(in/31)` input chunks, `ceil(out/31)` output chunks, the prover. */
+  /** Public signals: `ceil((in + out)/31)` chunks of input || output, then the prover. */
   publicSignals: number;
   /** The generator's count of the circuit's non-linear constraints (what `--O2` keeps). */
   estimatedConstraints: number;
@@ -206,21 +206,6 @@ template UnpackInt8(LEN) {
     }
 }
 
-// The bytes of LEN int8 values (each in [-128, 127], checked by Num2Bits(8) of y + 128) packed big-endian.
-template PackInt8(LEN) {
-    signal input in[LEN];
-    signal output out;
-    component bits[LEN];
-    var acc = 0;
-    for (var t = 0; t < LEN; t++) {
-        bits[t] = Num2Bits(8);
-        bits[t].in <== in[t] + 128;
-        // byte = y if y >= 0 (top bit of y + 128 set), else y + 256
-        acc += (in[t] + 256 - 256 * bits[t].out[7]) * (256 ** (LEN - 1 - t));
-    }
-    out <== acc;
-}
-
 // y = clamp(floor(p / 2^S), LO, 127), exactly as the engine's requantize (p already holds the rounding half).
 // q and r are free witness values tied by p = q * 2^S + r with r range-checked to [0, 2^S); q is range-checked
 // by the comparisons' Num2Bits (or by a plain range check when no clamp can apply), so (q, r) is unique.
@@ -293,7 +278,8 @@ function linear(bias: number, weights: Int8Array, offset: number, inDim: number,
  * parameters as constants. The text depends only on the layers (the model's name and metadata are ignored), so
  * anyone can regenerate it from the model file and compare the verifying key with the published setup.
  *
- * Public inputs, in this order: `inputPacked[ceil(inDim/31)]`, `outputPacked[ceil(outDim/31)]`, `prover`
+ * Public inputs, in this order: `dataPacked[ceil((inDim + outDim)/31)]` (the input bytes then the output bytes,
+ * 31 per signal, big-endian) and `prover`
  * (layout in docs/zk.md).
  *
  * @param model - A valid model (see `parseModel`).
@@ -318,8 +304,7 @@ export function generateCircuit(model: DenseInt8Model, options: GenerateOptions 
   const outputLength = last.outDim;
   const estimatedConstraints = countConstraints(plans, inputLength, outputLength);
   if (estimatedConstraints > limit) throw new ZkModelTooLarge(estimatedConstraints, limit);
-  const inChunks = chunks(inputLength);
-  const outChunks = chunks(outputLength);
+  const dataChunks = chunks(inputLength + outputLength);
   const { contentHash } = modelCommitments(model);
 
   const lines: string[] = [];
@@ -333,18 +318,20 @@ export function generateCircuit(model: DenseInt8Model, options: GenerateOptions 
   lines.push(`include "circomlib/circuits/comparators.circom";`);
   lines.push(TEMPLATES);
   lines.push(`template Model() {`);
-  lines.push(`    signal input inputPacked[${inChunks.length}];`);
-  lines.push(`    signal input outputPacked[${outChunks.length}];`);
+  lines.push(`    // the input bytes then the output bytes, 31 per signal, big-endian`);
+  lines.push(`    signal input dataPacked[${dataChunks.length}];`);
   lines.push(`    signal input prover;`);
   lines.push(`    // binds the prover's address into a constraint (a proof is only valid for this address)`);
   lines.push(`    signal proverSquare;`);
   lines.push(`    proverSquare <== prover * prover;`);
   lines.push(``);
-  inChunks.forEach((len, c) => {
-    lines.push(`    component inChunk${c} = UnpackInt8(${len});`);
-    lines.push(`    inChunk${c}.in <== inputPacked[${c}];`);
+  dataChunks.forEach((len, c) => {
+    lines.push(`    component chunk${c} = UnpackInt8(${len});`);
+    lines.push(`    chunk${c}.in <== dataPacked[${c}];`);
   });
-  let x = (k: number): string => `inChunk${Math.floor(k / BYTES_PER_SIGNAL)}.out[${k % BYTES_PER_SIGNAL}]`;
+  // byte k of input || output
+  const byte = (k: number): string => `chunk${Math.floor(k / BYTES_PER_SIGNAL)}.out[${k % BYTES_PER_SIGNAL}]`;
+  let x = byte;
   model.layers.forEach((layer, l) => {
     const { inDim, outDim, multiplier, shift } = layer.spec;
     const half = shift > 0 ? (1n << BigInt(shift - 1)).toString() : "0";
@@ -365,22 +352,17 @@ export function generateCircuit(model: DenseInt8Model, options: GenerateOptions 
     x = (k: number): string => `rq${l + 1}[${k}].y`;
   });
   lines.push(``);
-  let offset = 0;
-  outChunks.forEach((len, c) => {
-    lines.push(`    component outChunk${c} = PackInt8(${len});`);
-    for (let t = 0; t < len; t++) lines.push(`    outChunk${c}.in[${t}] <== ${x(offset + t)};`);
-    lines.push(`    outputPacked[${c}] === outChunk${c}.out;`);
-    offset += len;
-  });
+  lines.push(`    // the claimed output bytes are the last layer's outputs`);
+  for (let j = 0; j < outputLength; j++) lines.push(`    ${byte(inputLength + j)} === ${x(j)};`);
   lines.push(`}`);
   lines.push(``);
-  lines.push(`component main {public [inputPacked, outputPacked, prover]} = Model();`);
+  lines.push(`component main {public [dataPacked, prover]} = Model();`);
   lines.push(``);
   return {
     source: lines.join("\n"),
     inputLength,
     outputLength,
-    publicSignals: inChunks.length + outChunks.length + 1,
+    publicSignals: dataChunks.length + 1,
     estimatedConstraints,
     contentHash,
     plans,

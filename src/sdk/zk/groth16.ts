@@ -30,8 +30,15 @@ function mem(data?: Uint8Array): { type: "mem"; data?: Uint8Array } {
   return data ? { type: "mem", data } : { type: "mem" };
 }
 
+function concat(input: Uint8Array, output: Uint8Array): Uint8Array {
+  const data = new Uint8Array(input.length + output.length);
+  data.set(input, 0);
+  data.set(output, input.length);
+  return data;
+}
+
 /**
- * The circuit's inputs for one inference: packed input and output bytes and the prover as a number.
+ * The circuit's inputs for one inference: `input || output` packed 31 bytes per signal, and the prover.
  *
  * @param input - Input bytes.
  * @param output - Output bytes.
@@ -40,8 +47,7 @@ function mem(data?: Uint8Array): { type: "mem"; data?: Uint8Array } {
  */
 export function circuitInputs(input: Uint8Array, output: Uint8Array, prover: string): Record<string, unknown> {
   return {
-    inputPacked: packBytes(input).map(String),
-    outputPacked: packBytes(output).map(String),
+    dataPacked: packBytes(concat(input, output)).map(String),
     prover: BigInt(getAddress(prover)).toString(),
   };
 }
@@ -55,7 +61,7 @@ export function circuitInputs(input: Uint8Array, output: Uint8Array, prover: str
  * @returns Decimal strings.
  */
 export function publicSignalsOf(input: Uint8Array, output: Uint8Array, prover: string): string[] {
-  return [...packBytes(input), ...packBytes(output), BigInt(getAddress(prover))].map(String);
+  return [...packBytes(concat(input, output)), BigInt(getAddress(prover))].map(String);
 }
 
 /**
