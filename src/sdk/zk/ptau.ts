@@ -101,9 +101,8 @@ async function lagrangeSection(
     const tauF = Fr.e(tau);
     const wInv = Fr.inv(Fr.w[p]);
     const nInv = Fr.inv(Fr.e(n));
-    let tauN = Fr.one;
-    for (let i = 0; i < p; i++) tauN = i === 0 ? Fr.mul(tauF, tauF) : Fr.mul(tauN, tauN);
-    if (p === 0) tauN = tauF;
+    let tauN = tauF; // tau^n by p squarings
+    for (let i = 0; i < p; i++) tauN = Fr.mul(tauN, tauN);
     const scalars = new Uint8Array(n * Fr.n8);
     let x = tauF;
     for (let i = 0; i < n; i++) {
