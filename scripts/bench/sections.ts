@@ -11,4 +11,5 @@ export const sections: Record<string, () => Promise<BenchRunner>> = {
   oracle: async () => (await import("./oracle.js")).benchOracle,
   onnx: async () => (await import("./onnx.js")).benchOnnx,
   proof: async () => (await import("./proof.js")).benchProof,
+  zk: async () => (await import("./zk.js")).benchZk,
 };

@@ -20,6 +20,7 @@ import { registerStake } from "./commands/stake.js";
 import { registerStatus } from "./commands/status.js";
 import { registerToken } from "./commands/token.js";
 import { registerWatch } from "./commands/watch.js";
+import { registerZk } from "./commands/zk.js";
 
 /** What `verity --help` says about failures and JSON output. */
 export const ERRORS_HELP = `
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerDisclose(program);
   registerClaim(program);
   registerEnv(program);
+  registerZk(program);
   program.addHelpText("after", ERRORS_HELP);
 
   // Commander's own errors (unknown command, missing argument) are printed by `main`, like every other.

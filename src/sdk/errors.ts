@@ -19,6 +19,7 @@ import {
   InferenceLedger__factory,
   InferenceOracle__factory,
   MockERC20__factory,
+  Groth16InferenceVerifier__factory,
   OnchainEvalVerifier__factory,
   StoredWeightsVerifier__factory,
   ModelRegistry__factory,
@@ -33,6 +34,7 @@ const errorInterface = new Interface(
     ...InferenceLedger__factory.abi,
     ...InferenceOracle__factory.abi,
     ...OnchainEvalVerifier__factory.abi,
+    ...Groth16InferenceVerifier__factory.abi,
     ...StoredWeightsVerifier__factory.abi,
     ...DisputeGame__factory.abi,
     ...BatchDisclosure__factory.abi,
@@ -541,6 +543,15 @@ const MEANINGS: Record<string, Describe> = {
   OnchainEvalWrongOutput: () => "the model's output on this input is not the output claimed",
   OnchainEvalNotDense: ([modelId]) => `model ${modelId} is not a dense-int8-v1 model`,
   OnchainEvalTooManyNeurons: ([neurons]) => `${grouped(neurons)} neurons are more than this verifier evaluates`,
+  Groth16InferenceVerifierBadConfiguration: () => "the verifier was deployed with a zero address or zero lengths",
+  Groth16InferenceVerifierWrongModel: ([expected, actual]) => `this verifier serves model ${expected}, not ${actual}`,
+  Groth16InferenceVerifierInputCommitmentMismatch: () => "the proof is for another input or another prover",
+  Groth16InferenceVerifierInputLength: ([expected, actual]) =>
+    `the input is ${actual} bytes; the circuit takes ${expected}`,
+  Groth16InferenceVerifierOutputLength: ([expected, actual]) =>
+    `the output is ${actual} bytes; the circuit gives ${expected}`,
+  Groth16InferenceVerifierInvalidProof: () =>
+    "the Groth16 proof does not verify for this model, input, output and prover",
   StoredWeightsChunksMismatch: () => "the data contracts do not hold the model's registered weights",
   StoredWeightsLength: ([length, expected]) => `the stored weights are ${length} bytes; the model has ${expected}`,
   StakeManagerInvalidHarmedShare: ([bps, max]) => `the requester's share ${percent(bps)} is above ${percent(max)}`,

@@ -75,7 +75,8 @@ describe("Oracle in the SDK", function () {
     const challenger = new ChallengerAgent(verity, [f.model], [f.modelId]);
     expect(await challenger.verify(event)).to.deep.equal([]);
     // An answer whose request the node does not have cannot be verified (and no game is opened on it).
-    const orphan = { ...event, request: { ...event.request!, requestId: ethers.ZeroHash } } as typeof event;
+    if (event.kind !== "single") throw new Error("expected a single commitment event");
+    const orphan = { ...event, request: { ...event.request!, requestId: ethers.ZeroHash } };
     const refused = await challenger.verify(orphan).then(
       () => undefined,
       (e: Error) => e.message,
