@@ -923,11 +923,12 @@ contract InferenceLedger is IInferenceLedger, AccessControl, EIP712 {
     function _createProven(bytes32 id, uint24 serial) private {
         Record storage stored = _records[id];
         if (stored.kind != RecordKind.None) revert InferenceLedgerDuplicate(id);
-        uint256 packed = uint256(uint160(msg.sender)) |
-            (block.timestamp << 160) |
-            (uint256(serial) << 208) |
-            (uint256(RecordKind.Single) << 232) |
-            (uint256(Finality.Proof) << 248);
+        uint256 packed =
+            uint256(uint160(msg.sender)) |
+                (block.timestamp << 160) |
+                (uint256(serial) << 208) |
+                (uint256(RecordKind.Single) << 232) |
+                (uint256(Finality.Proof) << 248);
         assembly ("memory-safe") {
             sstore(stored.slot, packed)
         }

@@ -47,7 +47,10 @@ contract MockInferenceVerifier is IInferenceVerifier {
 
 /// @notice A contract whose `modelId()` reverts: not a verifier.
 contract BrokenVerifier {
+    /// @notice What `modelId()` always reverts with.
+    error BrokenVerifierNoModel();
+
     function modelId() external pure returns (bytes32) {
-        revert("no");
+        revert BrokenVerifierNoModel();
     }
 }

@@ -84,7 +84,8 @@ struct TeeTerms {
 /// verifier governance approved for it last, that verifier's serial in the registry and when it was revoked.
 /// @dev Written by the registry at registration (for a policy that accepts proofs), on `approveVerifier` and on
 /// `revokeVerifier`, so that the ledger names every refusal without calling the registry.
-/// 160 + 24 + 48 + 8 = 240 bits (this field order keeps `syncProofTerms`' selector, 0x9f591dd1, above `commit`'s). Proofs are accepted when `verifier != 0 && revokedAt == 0`.
+/// 160 + 24 + 48 + 8 = 240 bits (this field order keeps `syncProofTerms`' selector, 0x9f591dd1, above
+/// `commit`'s). Proofs are accepted when `verifier != 0 && revokedAt == 0`.
 struct ProofTerms {
     address verifier;
     uint24 serial;

@@ -37,6 +37,8 @@ export const targets: Record<string, BenchTarget> = {
   // gas its bond pays for (GasBounds.disclosure).
   "gas.discloseBatchChunkMax": { max: 8_000_000 },
   "gas.discloseBatch_1024": { maxMetric: "gas.discloseBatch_1024Bound" },
+  "gas.commitVerified_groth16_16-16-4": { max: 280_000 },
+  "gas.commitVerified_groth16_mnist": { max: 475_000 },
   "load.commitments": { min: 2_000 },
   "load.watchtowerSeen": { min: 2_000 },
   "offchain.logScanPerSec": { min: 10_000, aim: true },

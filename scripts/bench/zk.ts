@@ -7,9 +7,9 @@ import { promisify } from "node:util";
 import { AbiCoder, ContractFactory, getBytes, keccak256 } from "ethers";
 import { MNIST_INPUT_SCALE, splitMnist } from "../../src/engine/mnist.js";
 import {
-  modelIdFor,
   quantizeInput,
   readModelFile,
+  run as runModel,
   stringifyModel,
   type DenseInt8Model,
 } from "../../src/engine/index.js";
@@ -80,12 +80,18 @@ interface Case {
 /**
  * The ZK settlement path, per model (16-16-4 synthetic, and the shipped MNIST model): circuit constraints and
  * public signals, setup (one contribution) and proving time, the prover's peak memory (a child process), proof
- * size, and `verifyInference` gas of the Groth16 adapter (the whole `commitVerified` transaction is measured
- * with the ledger). The phase-1 file is INSECURE (known secrets), cached under bench/tmp/zk.
+ * size, `verifyInference` gas of the Groth16 adapter called directly, and `commitVerified_groth16_<model>`: the
+ * whole `InferenceLedger.commitVerified` transaction through the deployed protocol, the model registered with
+ * `proofAccepted` and the adapter approved by governance. The phase-1 file is INSECURE (known secrets), cached
+ * under bench/tmp/zk.
  */
 export const benchZk: BenchRunner = async (connection) => {
   const { ethers } = connection;
-  const [publisher, prover] = await ethers.getSigners();
+  // imported here, not at the top: the proving child process loads this file and its RSS is the prover's
+  const { deployProofCore, registerProofModel } = await import("../../test/proof/proofFixture.js");
+  // signers: 0 governor (and deployer of the verifiers), 1 publisher, 2 provider (the prover)
+  const core = await deployProofCore(connection);
+  const prover = core.provider;
   const digit = splitMnist().test[0];
   const cases: Case[] = [
     { name: "16-16-4", model: syntheticModel([16, 16, 4], 3), input: getBytes(keccak256("0x01")).slice(0, 16) },
@@ -136,9 +142,9 @@ export const benchZk: BenchRunner = async (connection) => {
     offchain[`zk_${c.name}_verifyInferenceProofArgBytes`] = getBytes(proof.proofBytes).length;
 
     const artifact = compileVerifier(await exportVerifierSource(zkey));
-    const verifier = await new ContractFactory(artifact.abi as never, artifact.bytecode, publisher).deploy();
+    const verifier = await new ContractFactory(artifact.abi as never, artifact.bytecode, core.admin).deploy();
     await verifier.waitForDeployment();
-    const modelId = modelIdFor(c.model, publisher.address);
+    const modelId = await registerProofModel(ethers, core, c.model, true, `ipfs://bench/zk-${c.name}`);
     const adapter = await ethers.deployContract("Groth16InferenceVerifier", [
       modelId,
       await verifier.getAddress(),
@@ -151,6 +157,13 @@ export const benchZk: BenchRunner = async (connection) => {
     const output = new Uint8Array(proof.output);
     gas[`verifyInference_groth16_${c.name}`] = await gasOf(
       await adapter.connect(prover).getFunction("verifyInference")(modelId, commitment, output, proof.proofBytes),
+    );
+    // The whole settlement: governance pairs the verifier, the prover sends commitVerified through the ledger.
+    await core.registry.connect(core.admin).approveVerifier(modelId, await adapter.getAddress());
+    const r = runModel(c.model, new Int8Array(c.input.buffer, c.input.byteOffset, c.input.length));
+    const inference = { inputHash: r.inputHash, outputHash: r.outputHash, traceRoot: r.traceRoot };
+    gas[`commitVerified_groth16_${c.name}`] = await gasOf(
+      await core.ledger.connect(prover).commitVerified(modelId, inference, output, proof.proofBytes),
     );
     await rm(dir, { recursive: true, force: true });
   }

@@ -759,9 +759,11 @@ describe("DisputeGame scenarios on the MNIST model", () => {
         .filter((fn) => !fn.constant)
         .map((fn) => fn.name)
         .sort();
-      // allowEnvironment / disallowEnvironment edit the model's environment set, never its policy (checked below).
+      // allowEnvironment / disallowEnvironment edit the model's environment set, approveVerifier / revokeVerifier
+      // its proof verifier pairing (governance), never its policy (checked below).
       expect(writers).to.deep.equal([
         "allowEnvironment",
+        "approveVerifier",
         "deprecateModel",
         "disallowEnvironment",
         "grantRole",
@@ -770,6 +772,7 @@ describe("DisputeGame scenarios on the MNIST model", () => {
         "renounceRole",
         "revokeModel",
         "revokeRole",
+        "revokeVerifier",
         "setReferenceGasPrice",
       ]);
       const cheaper = { ...f.policy, challengerBond: ethers.parseEther("1") };

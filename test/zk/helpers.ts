@@ -1,16 +1,25 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ContractFactory, type Contract } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
 import * as snarkjs from "snarkjs";
 import type { DenseInt8Model } from "../../src/engine/index.js";
 import {
   compileCircuit,
+  compileVerifier,
+  contributeZkey,
+  exportVerifierSource,
   generateCircuit,
   insecureTestPowersOfTau,
   newZkey,
   type CompiledCircuit,
   type GeneratedCircuit,
+  type VerifierArtifact,
 } from "../../src/sdk/zk/index.js";
+import type { Groth16InferenceVerifier } from "../../typechain-types/index.js";
 
 /**
  * Power of the test phase-1 file: circuits of up to 2^11 - 1 constraints plus public inputs (16-16-4 has
@@ -63,6 +72,108 @@ export function testZkey(key: string, built: Built): Promise<Uint8Array> {
     zkeys.set(key, z);
   }
   return z;
+}
+
+const finalZkeys = new Map<string, Promise<Uint8Array>>();
+
+/** The test zkey after one phase-2 contribution (fixed entropy), once per process: what tests prove with. */
+export function testFinalZkey(key: string, built: Built): Promise<Uint8Array> {
+  let z = finalZkeys.get(key);
+  if (!z) {
+    z = testZkey(key, built).then(async (initial) => {
+      const { zkey } = await contributeZkey(initial, "test contributor", `entropy ${key}`);
+      return zkey;
+    });
+    finalZkeys.set(key, z);
+  }
+  return z;
+}
+
+const artifacts = new Map<string, Promise<VerifierArtifact>>();
+
+/** The compiled Solidity verifier of {@link testFinalZkey}'s key, once per process (solc takes seconds). */
+export function testVerifierArtifact(key: string, built: Built): Promise<VerifierArtifact> {
+  let a = artifacts.get(key);
+  if (!a) {
+    a = testFinalZkey(key, built).then(async (zkey) => compileVerifier(await exportVerifierSource(zkey)));
+    artifacts.set(key, a);
+  }
+  return a;
+}
+
+/** A model's circuit, final test zkey, deployed generated verifier and the adapter bound to a model id. */
+export interface DeployedZkVerifier {
+  built: Built;
+  zkey: Uint8Array;
+  verifier: Contract;
+  adapter: Groth16InferenceVerifier;
+}
+
+/**
+ * Deploys the generated Groth16 verifier of `model`'s circuit (built and set up once per process under `key`)
+ * and a `Groth16InferenceVerifier` adapter for `modelId`, from the connection's first signer.
+ */
+export async function deployZkVerifier(
+  ethers: NetworkConnection["ethers"],
+  model: DenseInt8Model,
+  key: string,
+  modelId: string,
+): Promise<DeployedZkVerifier> {
+  const built = await build(key, model);
+  const zkey = await testFinalZkey(key, built);
+  const artifact = await testVerifierArtifact(key, built);
+  const [signer] = await ethers.getSigners();
+  const verifier = (await new ContractFactory(artifact.abi as never, artifact.bytecode, signer).deploy()) as Contract;
+  await verifier.waitForDeployment();
+  const adapter = (await ethers.deployContract("Groth16InferenceVerifier", [
+    modelId,
+    await verifier.getAddress(),
+    built.generated.inputLength,
+    built.generated.outputLength,
+  ])) as unknown as Groth16InferenceVerifier;
+  await adapter.waitForDeployment();
+  return { built, zkey, verifier, adapter };
+}
+
+/** Writes a built circuit as `verity zk circuit` does (model.circom, .r1cs, .wasm, .sym) into `dir`. */
+export async function writeCircuitDir(dir: string, built: Built): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, "model.circom"), built.generated.source);
+  await writeFile(path.join(dir, "model.r1cs"), built.compiled.r1cs);
+  await writeFile(path.join(dir, "model.wasm"), built.compiled.wasm);
+  await writeFile(path.join(dir, "model.sym"), built.compiled.sym);
+}
+
+/**
+ * An HTTP JSON-RPC endpoint in front of an in-process Hardhat network, so that the CLI (which only takes
+ * `--rpc <url>`) can run in-process against the same chain the test deploys on and inspects.
+ */
+export async function serveRpc(connection: NetworkConnection): Promise<{ url: string; close: () => Promise<void> }> {
+  const relay = async (request: { id: unknown; method: string; params?: unknown[] }) => {
+    try {
+      const result = await connection.provider.request({ method: request.method, params: request.params ?? [] });
+      return { jsonrpc: "2.0", id: request.id, result };
+    } catch (error) {
+      const e = error as { code?: number; message?: string; data?: unknown };
+      // keep the revert data: the CLI decodes custom errors from it
+      return { jsonrpc: "2.0", id: request.id, error: { code: e.code ?? -32000, message: e.message, data: e.data } };
+    }
+  };
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", async () => {
+      const parsed = JSON.parse(body);
+      const answer = Array.isArray(parsed) ? await Promise.all(parsed.map(relay)) : await relay(parsed);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** Witness index of each signal name in a `.sym` file (signals removed by the optimizer are left out). */

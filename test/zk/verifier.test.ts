@@ -1,11 +1,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, ContractFactory, getAddress, keccak256, type Contract } from "ethers";
+import { AbiCoder, getAddress, keccak256, type Contract } from "ethers";
 import * as snarkjs from "snarkjs";
 import { modelIdFor } from "../../src/engine/index.js";
 import {
   compileVerifier,
-  contributeZkey,
   encodeInferenceProof,
   encodeSystemProof,
   exportVerifierSource,
@@ -19,7 +18,7 @@ import {
 } from "../../src/sdk/zk/index.js";
 import { buildZkVerifierModule } from "../../ignition/modules/ZkVerifier.js";
 import type { Groth16InferenceVerifier } from "../../typechain-types/index.js";
-import { build, FIELD, randomBytes, testZkey } from "./helpers.js";
+import { build, deployZkVerifier, FIELD, randomBytes, testZkey } from "./helpers.js";
 
 const { ethers } = await network.create();
 const coder = AbiCoder.defaultAbiCoder();
@@ -41,34 +40,18 @@ describe("Groth16InferenceVerifier (16-16-4, weights as constants)", function ()
 
   after(releaseZkWorkers);
 
-  async function deployFor(m: typeof model, key: string, id: string) {
-    const built = await build(key, m);
-    const { zkey } = await contributeZkey(await testZkey(key, built), "test contributor", `entropy ${key}`);
-    const artifact = compileVerifier(await exportVerifierSource(zkey));
-    const [signer] = await ethers.getSigners();
-    const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, signer);
-    const verifier = (await factory.deploy()) as Contract;
-    await verifier.waitForDeployment();
-    const a = (await ethers.deployContract("Groth16InferenceVerifier", [
-      id,
-      await verifier.getAddress(),
-      16,
-      4,
-    ])) as unknown as Groth16InferenceVerifier;
-    return { built, zkey, verifier, adapter: a };
-  }
-
   before(async function () {
     const [publisher, p, x] = await ethers.getSigners();
     prover = p.address;
     attacker = x.address;
     modelId = modelIdFor(model, publisher.address);
-    const d = await deployFor(model, "16-16-4 seed 3", modelId);
+    const d = await deployZkVerifier(ethers, model, "16-16-4 seed 3", modelId);
     adapter = d.adapter;
     generated = d.verifier;
     zk = await proveInference(model, d.built.compiled, d.zkey, randomBytes(16, 21), prover);
     expect(await verifyProof(await verificationKey(d.zkey), zk)).to.equal(true);
-    otherAdapter = (await deployFor(other, "16-16-4 seed 4", modelIdFor(other, publisher.address))).adapter;
+    otherAdapter = (await deployZkVerifier(ethers, other, "16-16-4 seed 4", modelIdFor(other, publisher.address)))
+      .adapter;
   });
 
   function call(output: Uint8Array | string, proofBytes: string, commitment: string, id = modelId) {

@@ -225,9 +225,7 @@ abstract contract DenseEvalVerifier is IInferenceVerifier {
             let d := sub(rowPtr, xp) // the row's distance from x
             let end := add(xp, and(n, not(31)))
             let uPlusV := 0
-            for {
-
-            } lt(xp, end) {
+            for {} lt(xp, end) {
                 xp := add(xp, 32)
             } {
                 let a := xor(mload(xp), 0x8080808080808080808080808080808080808080808080808080808080808080)
@@ -288,9 +286,7 @@ abstract contract DenseEvalVerifier is IInferenceVerifier {
             // sum holds sum(u * v) over whole words; sum((u - 128)(v - 128)) = sum(uv) - 128 sum(u + v) + 16384 n.
             sum := sub(add(sum, mul(and(n, not(31)), 16384)), mul(uPlusV, 128))
             end := add(add(x, 32), n)
-            for {
-
-            } lt(xp, end) {
+            for {} lt(xp, end) {
                 xp := add(xp, 1)
             } {
                 sum := add(sum, mul(signextend(0, byte(0, mload(xp))), signextend(0, byte(0, mload(add(xp, d))))))
@@ -319,9 +315,7 @@ abstract contract DenseEvalVerifier is IInferenceVerifier {
             let base := add(tree, 32)
             for {
                 let k := sub(n, 1)
-            } k {
-
-            } {
+            } k {} {
                 k := sub(k, 1)
                 let a := mload(add(base, shl(5, add(shl(1, k), 1))))
                 let b := mload(add(base, shl(5, add(shl(1, k), 2))))

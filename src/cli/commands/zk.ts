@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { AbiCoder, keccak256 } from "ethers";
-import type { DenseInt8Model } from "../../engine/index.js";
+import { AbiCoder, getAddress, getBytes, hexlify, isHexString, keccak256 } from "ethers";
+import { run, vectorToHex, type DenseInt8Model } from "../../engine/index.js";
+import { CommitmentStatus, type Verity } from "../../sdk/index.js";
 import {
   ZkError,
   beaconZkey,
@@ -23,8 +24,10 @@ import {
 } from "../../sdk/zk/index.js";
 import { CliContext, existingPath, toJson } from "../context.js";
 import { CliError } from "../errors.js";
-import { loadModel, readInputFile } from "../inputs.js";
+import { loadModel, readInputFile, resolveModelId, type ModelIdOptions } from "../inputs.js";
 import { parseAddress } from "../parse.js";
+
+const coder = AbiCoder.defaultAbiCoder();
 
 /** Runs a ZK step: ZK-path errors become one CLI line, and snarkjs' worker threads are always released. */
 async function zkStep<T>(work: () => Promise<T>): Promise<T> {
@@ -67,6 +70,144 @@ function entropyFrom(env?: string): string {
   return value;
 }
 
+/**
+ * One proven inference as `commitVerified` takes it: the inference's hashes (the trace root is the engine's,
+ * as `verity commit` records it), the output bytes and the `proof` argument, with the input and prover the
+ * proof is bound to.
+ */
+interface ProvenInference {
+  input: string;
+  prover: string;
+  output: string;
+  inputHash: string;
+  outputHash: string;
+  traceRoot: string;
+  proof: string;
+}
+
+/** The inference of `input` under `model`, bound to `prover` by `proof`. */
+function provenInference(model: DenseInt8Model, input: Uint8Array, prover: string, proof: string): ProvenInference {
+  const result = run(model, new Int8Array(input.buffer, input.byteOffset, input.length));
+  return {
+    input: hexlify(input),
+    prover: getAddress(prover),
+    output: vectorToHex(result.output),
+    inputHash: result.inputHash,
+    outputHash: result.outputHash,
+    traceRoot: result.traceRoot,
+    proof,
+  };
+}
+
+/**
+ * Reads a proof file written by `verity prove --out`. Nothing in it is trusted: the input and prover come
+ * from the proof bytes, the output and hashes are recomputed with the engine, and any field the file also
+ * states must agree (a proof of another model or input would only revert on-chain).
+ */
+async function readProofFile(file: string, model: DenseInt8Model): Promise<ProvenInference> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(existingPath(file, "proof file"), "utf8"));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${file} is not JSON (write it with \`verity prove --out\`)`);
+  }
+  const fields = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (typeof fields.proof !== "string" || !isHexString(fields.proof)) {
+    throw new CliError(`${file} has no "proof" hex string (write it with \`verity prove --out\`)`);
+  }
+  let input: Uint8Array;
+  let prover: string;
+  try {
+    const [i, p] = coder.decode(["bytes", "address", "bytes"], fields.proof);
+    input = getBytes(i as string);
+    prover = p as string;
+  } catch {
+    throw new CliError(`${file}: "proof" is not abi.encode(bytes input, address prover, bytes systemProof)`);
+  }
+  const inDim = model.layers[0].spec.inDim;
+  if (input.length !== inDim) {
+    throw new CliError(`${file}: the proof's input is ${input.length} bytes, the model takes ${inDim}`);
+  }
+  const proven = provenInference(model, input, prover, fields.proof);
+  for (const key of ["prover", "input", "output", "inputHash", "outputHash", "traceRoot"] as const) {
+    const stated = fields[key];
+    if (stated === undefined) continue;
+    if (typeof stated !== "string" || stated.toLowerCase() !== proven[key].toLowerCase()) {
+      throw new CliError(
+        `${file}: "${key}" is not the ${key === "prover" || key === "input" ? "proof's" : "model's"} ${key} (${proven[key]}): a proof of another model or input?`,
+      );
+    }
+  }
+  return proven;
+}
+
+/** The proof is bound to its prover: the ledger checks it against the sender, so anyone else's send reverts. */
+function checkProver(prover: string, signer: string): void {
+  if (getAddress(prover) !== getAddress(signer)) {
+    throw new CliError(
+      `the proof is bound to ${getAddress(prover)} but the signer is ${getAddress(signer)}: commitVerified binds it to its sender (prove with --prover ${getAddress(signer)}, or sign as the prover)`,
+    );
+  }
+}
+
+/** Refuses before any proving or sending when the model has no verifier to settle with. */
+async function checkVerifier(verity: Verity, modelId: string): Promise<void> {
+  const v = await verity.registry.verifierOf(modelId);
+  if (v.serial === 0) {
+    throw new CliError(
+      `model ${modelId} has no approved verifier: governance pairs one with approveVerifier (a policy with proofAccepted)`,
+    );
+  }
+  if (v.revokedAt !== 0) {
+    throw new CliError(
+      `the verifier ${v.verifier} of model ${modelId} was revoked at ${new Date(v.revokedAt * 1000).toISOString()}: it accepts no new proofs`,
+    );
+  }
+}
+
+/** Sends `commitVerified` and reads back what the ledger recorded. */
+async function commitProof(verity: Verity, modelId: string, proven: ProvenInference) {
+  const sent = await verity.ledger.commitVerified({
+    modelId,
+    inference: { inputHash: proven.inputHash, outputHash: proven.outputHash, traceRoot: proven.traceRoot },
+    output: proven.output,
+    proof: proven.proof,
+  });
+  const id = await sent.wait();
+  const [finality, record] = await Promise.all([verity.ledger.finalityOf(id), verity.ledger.proofRecordOf(id)]);
+  return {
+    id,
+    modelId,
+    transaction: sent.hash,
+    status: CommitmentStatus[finality.status] ?? String(finality.status),
+    finality: finality.finality,
+    verifier: record?.verifier,
+    provenAt: record?.provenAt,
+  };
+}
+
+/** The signer, the model id and a verifier check of a command that will send `commitVerified`. */
+async function commitTarget(ctx: CliContext, model: DenseInt8Model, options: ModelIdOptions) {
+  const verity = await ctx.verity();
+  const signer = await ctx.address();
+  const modelId = await resolveModelId(verity, model, options);
+  await checkVerifier(verity, modelId);
+  return { verity, signer, modelId };
+}
+
+function commitLines(c: Awaited<ReturnType<typeof commitProof>>): string[] {
+  return [c.id, `  ${c.status} (${c.finality}) at once, verified by ${c.verifier}, model ${c.modelId}`];
+}
+
+interface ProveOptions extends ModelIdOptions {
+  zkey: string;
+  prover?: string;
+  circuit?: string;
+  out?: string;
+  commit: boolean;
+}
+
 /** Registers `verity prove` and `verity zk circuit|export|insecure-ptau|ceremony ...`. */
 export function registerZk(program: Command): void {
   program
@@ -78,54 +219,61 @@ export function registerZk(program: Command): void {
     .option("--prover <address>", "the address that will send commitVerified (default: the selected signer)")
     .option("--circuit <dir>", "the circuit directory written by `verity zk circuit` (else compiled now)")
     .option("--out <file>", "write the proof JSON here instead of stdout")
+    .option("--commit", "then send it: commitVerified from the signer (the prover), Final at once", false)
+    .option("--model-id <id>", "with --commit: the registration to commit under (default: the file's only one)")
+    .option("--publisher <address>", "with --commit: commit under this publisher's registration of the model")
     .addHelpText(
       "after",
       `
+The proof JSON holds everything commitVerified takes but the model id (inputHash, outputHash, traceRoot,
+output, proof); send a saved one later with \`verity zk commit <model-file> <proof-file>\`.
+
 Examples:
   $ verity prove model.json input.json --zkey model_final.zkey --prover 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
-  $ verity prove models/mnist-784-128-64-10.json digit.json --zkey mnist_final.zkey --circuit build/mnist-zk --out proof.json`,
+  $ verity prove models/mnist-784-128-64-10.json digit.json --zkey mnist_final.zkey --circuit build/mnist-zk --out proof.json
+  $ verity --account 2 prove model.json input.json --zkey model_final.zkey --circuit build/model-zk --commit`,
     )
-    .action(
-      async (
-        modelFile: string,
-        inputFile: string,
-        options: { zkey: string; prover?: string; circuit?: string; out?: string },
-        command: Command,
-      ) => {
-        const ctx = CliContext.of(command);
-        const model = await loadModel(modelFile);
-        const input = readInputFile(inputFile, model);
-        const prover = options.prover !== undefined ? parseAddress(options.prover, "--prover") : await ctx.address();
-        const zkey = await readBytes(options.zkey, "zkey file");
-        const result = await zkStep(async () => {
-          const circuit = await circuitOf(ctx, model, options.circuit);
-          const started = Date.now();
-          const zk = await proveInference(model, circuit, zkey, new Uint8Array(input.buffer), prover);
-          if (!(await verifyProof(await verificationKey(zkey), zk))) {
-            throw new CliError("the proof does not verify against the zkey's own verifying key");
-          }
-          return { zk, seconds: (Date.now() - started) / 1000 };
-        });
-        const { zk } = result;
-        const inputHash = keccak256(zk.input);
-        const record = {
-          prover: zk.prover,
-          input: `0x${Buffer.from(zk.input).toString("hex")}`,
-          output: `0x${Buffer.from(zk.output).toString("hex")}`,
-          inputHash,
-          outputHash: keccak256(zk.output),
-          inputCommitment: keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [inputHash, zk.prover])),
-          proof: zk.proofBytes,
-          publicSignals: zk.publicSignals,
-          proveSeconds: result.seconds,
-        };
-        if (options.out !== undefined) await writeFile(options.out, `${toJson(record)}\n`);
-        ctx.emit(record, [
-          options.out !== undefined ? `proof written to ${options.out}` : toJson(record),
-          ...(ctx.options.quiet ? [] : [`  output ${record.output}, proved in ${result.seconds.toFixed(1)} s`]),
-        ]);
-      },
-    );
+    .action(async (modelFile: string, inputFile: string, options: ProveOptions, command: Command) => {
+      const ctx = CliContext.of(command);
+      const model = await loadModel(modelFile);
+      const input = readInputFile(inputFile, model);
+      if (!options.commit && (options.modelId !== undefined || options.publisher !== undefined)) {
+        throw new CliError("--model-id and --publisher apply with --commit only");
+      }
+      // With --commit, everything that would make the send fail is checked before minutes of proving.
+      const target = options.commit ? await commitTarget(ctx, model, options) : undefined;
+      const prover =
+        options.prover !== undefined
+          ? parseAddress(options.prover, "--prover")
+          : (target?.signer ?? (await ctx.address()));
+      if (target !== undefined) checkProver(prover, target.signer);
+      const zkey = await readBytes(options.zkey, "zkey file");
+      const result = await zkStep(async () => {
+        const circuit = await circuitOf(ctx, model, options.circuit);
+        const started = Date.now();
+        const zk = await proveInference(model, circuit, zkey, new Uint8Array(input.buffer), prover);
+        if (!(await verifyProof(await verificationKey(zkey), zk))) {
+          throw new CliError("the proof does not verify against the zkey's own verifying key");
+        }
+        return { zk, seconds: (Date.now() - started) / 1000 };
+      });
+      const { zk } = result;
+      const proven = provenInference(model, zk.input, zk.prover, zk.proofBytes);
+      const record = {
+        ...proven,
+        inputCommitment: keccak256(coder.encode(["bytes32", "address"], [proven.inputHash, proven.prover])),
+        publicSignals: zk.publicSignals,
+        proveSeconds: result.seconds,
+      };
+      if (options.out !== undefined) await writeFile(options.out, `${toJson(record)}\n`);
+      const commitment = target === undefined ? undefined : await commitProof(target.verity, target.modelId, proven);
+      ctx.emit(commitment === undefined ? record : { ...record, commitment }, [
+        ...(commitment !== undefined
+          ? commitLines(commitment)
+          : [options.out !== undefined ? `proof written to ${options.out}` : toJson(record)]),
+        ...(ctx.options.quiet ? [] : [`  output ${record.output}, proved in ${result.seconds.toFixed(1)} s`]),
+      ]);
+    });
 
   const zk = program.command("zk").description("the ZK settlement path: circuits, Groth16 ceremony, verifiers");
 
@@ -156,6 +304,32 @@ Examples:
       ctx.emit(value, [
         `${options.out}: ${compiled.constraints} constraints, ${generated.publicSignals} public signals`,
       ]);
+    });
+
+  zk.command("commit")
+    .description("send a proof written by `verity prove --out` to the ledger (commitVerified): Final at once")
+    .argument("<model-file>", "model JSON file (the proof's output and hashes are recomputed from it)")
+    .argument("<proof-file>", "proof JSON written by `verity prove --out`")
+    .option("--model-id <id>", "the registration to commit under (default: the model file's only registration)")
+    .option("--publisher <address>", "commit under this publisher's registration of the model file")
+    .addHelpText(
+      "after",
+      `
+The signer must be the proof's prover (the ledger binds the proof to its sender).
+
+Example:
+  $ verity --account 2 zk commit model.json proof.json`,
+    )
+    .action(async (modelFile: string, proofFile: string, options: ModelIdOptions, command: Command) => {
+      const ctx = CliContext.of(command);
+      const model = await loadModel(modelFile);
+      const proven = await readProofFile(proofFile, model);
+      const target = await commitTarget(ctx, model, options);
+      checkProver(proven.prover, target.signer);
+      const commitment = await commitProof(target.verity, target.modelId, proven);
+      ctx.emit({ ...commitment, inputHash: proven.inputHash, outputHash: proven.outputHash }, commitLines(commitment), {
+        always: true,
+      });
     });
 
   zk.command("export")
