@@ -4,8 +4,9 @@ import { AbiCoder, keccak256, type ContractTransactionResponse } from "ethers";
 import { vectorToHex } from "../../src/engine/index.js";
 import type { Fault } from "../../src/protocol/faults.js";
 import { infer, pseudoDigit } from "../helpers/disputeFixture.js";
-import { deployDisputes, inferenceOf, type Committed, type Inference, type Key } from "../disputes/helpers.js";
+import { deployDisputes, inferenceOf, type Committed, type Key } from "../disputes/helpers.js";
 import { deployWithTee, TeeMode } from "../helpers/teeFixture.js";
+import { toOracleRequest, type OracleFulfillment, type OracleRequest } from "../../src/sdk/clients/oracle.js";
 import type { InferenceOracle, RecordingConsumer } from "../../typechain-types/index.js";
 
 export const ACCEPT = { WINDOW: 2, TEE: 4, PROOF: 8, ANY: 14 } as const;
@@ -21,28 +22,11 @@ const REQUEST_TYPE =
   "tuple(bytes32 modelId,bytes32 inputHash,address requester,address consumer,uint96 fee,uint32 callbackGasLimit," +
   "uint40 deadline,uint40 fulfillBy,uint8 accepts,bool provisional,uint24 outputLength,uint64 nonce)";
 
-/** A request as the oracle's calls take it (by content). */
-export interface RequestArgs {
-  modelId: string;
-  inputHash: string;
-  requester: string;
-  consumer: string;
-  fee: bigint;
-  callbackGasLimit: bigint;
-  deadline: bigint;
-  fulfillBy: bigint;
-  accepts: bigint;
-  provisional: boolean;
-  outputLength: bigint;
-  nonce: bigint;
-}
+/** A request as the oracle's calls take it (by content): the SDK's type. */
+export type RequestArgs = OracleRequest;
 
 /** The commitment answering a request. */
-export interface FulfillmentArgs {
-  provider: string;
-  inference: Inference;
-  binding: string;
-}
+export type FulfillmentArgs = OracleFulfillment;
 
 /** `requestId = keccak256(abi.encode(oracle, request))`, computed independently of the contract. */
 export const requestIdOf = (oracle: string, r: RequestArgs) =>
@@ -88,23 +72,8 @@ export interface Made {
   tx: ContractTransactionResponse;
 }
 
-/** Converts the ethers Result of a `Request` into plain arguments. */
-export function toRequest(r: RequestArgs): RequestArgs {
-  return {
-    modelId: r.modelId,
-    inputHash: r.inputHash,
-    requester: r.requester,
-    consumer: r.consumer,
-    fee: BigInt(r.fee),
-    callbackGasLimit: BigInt(r.callbackGasLimit),
-    deadline: BigInt(r.deadline),
-    fulfillBy: BigInt(r.fulfillBy),
-    accepts: BigInt(r.accepts),
-    provisional: r.provisional,
-    outputLength: BigInt(r.outputLength),
-    nonce: BigInt(r.nonce),
-  };
-}
+/** Converts the ethers Result of a `Request` into plain arguments (the SDK's conversion). */
+export const toRequest = toOracleRequest;
 
 /** Seconds from now to a deadline that leaves `slack` seconds to answer: window + 6 responses + slack. */
 export function settlingTime(f: OracleFixture): number {
